@@ -1,0 +1,3 @@
+from windtui.cli import main
+
+raise SystemExit(main())

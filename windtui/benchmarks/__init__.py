@@ -1,0 +1,51 @@
+"""``windtui bench``: user-rerunnable benchmarks. Each module contributes named figures.
+
+A benchmark module exposes ``BENCHMARKS: dict[str, Callable[[], list[Figure]]]``; the CLI runs the
+selected ones, prints every figure with its budget (and baseline/ratio where there is one) and
+exits non-zero when a figure misses its budget.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Figure:
+    """One measured figure. ``budget_kind`` says whether lower (``max``) or higher (``min``) is good."""
+
+    name: str
+    value: float
+    unit: str
+    budget: float
+    budget_kind: str = "max"  # "max": value must be <= budget; "min": value must be >= budget
+    baseline: float | None = None
+    ratio: float | None = None
+
+    @property
+    def ok(self) -> bool:
+        """True when the figure meets its budget."""
+        return self.value <= self.budget if self.budget_kind == "max" else self.value >= self.budget
+
+    def as_dict(self) -> dict[str, object]:
+        """The JSON shape printed by ``windtui bench --json``."""
+        data = asdict(self)
+        data["ok"] = self.ok
+        return data
+
+
+Benchmark = Callable[[], list[Figure]]
+
+
+def registry() -> dict[str, Benchmark]:
+    """Every benchmark by name, in the order they run. Imported lazily (no Textual when not needed)."""
+    from windtui.benchmarks import sla
+
+    found: dict[str, Benchmark] = dict(sla.BENCHMARKS)
+    try:
+        from windtui.benchmarks import console
+    except ImportError:  # the console benchmark lands with the console issue
+        return found
+    found.update(console.BENCHMARKS)
+    return found

@@ -1,0 +1,1 @@
+"""Pure domain logic: no Textual, no Peewee. Takes a clock, returns plain data."""

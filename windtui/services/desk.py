@@ -1,0 +1,999 @@
+"""The desk: every use case the CLI and the console need, and the only writer of the database.
+
+Each write runs in one transaction (``BEGIN IMMEDIATE`` on SQLite; ``SELECT … FOR UPDATE`` on the
+ticket row on PostgreSQL), checks the caller's ``expected_version``, checks the lifecycle, bumps the
+global change counter, updates the ticket (``version + 1``, ``change_seq``) and appends one event
+row per changed field — all or nothing.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import os
+import pwd
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, date, datetime, timedelta
+from enum import Enum
+from pathlib import Path
+from typing import Any, ParamSpec, TypeVar
+
+import peewee
+import pendulum
+from peewee import JOIN, Database, fn
+
+from windtui.domain import lifecycle
+from windtui.domain.model import (
+    Action,
+    Category,
+    HoldReason,
+    HoldSpan,
+    Priority,
+    Role,
+    TicketState,
+    Timeline,
+)
+from windtui.domain.policy import PolicySet, load_policy
+from windtui.domain.sla import compute_clocks, downtime
+from windtui.errors import Conflict, NotFound, Refused, WindtuiError
+from windtui.i18n import _, current_language
+from windtui.services.records import (
+    EventRecord,
+    FarmRecord,
+    HoldRecord,
+    TechnicianRecord,
+    TicketDetail,
+    TicketSnapshot,
+    TurbineRecord,
+)
+from windtui.store.db import (
+    database_proxy,
+    is_sqlite,
+    open_database,
+    redact,
+    resolve_url,
+    write_transaction,
+)
+from windtui.store.models import (
+    ChangeCounter,
+    Contract,
+    Customer,
+    Event,
+    Farm,
+    Hold,
+    PolicyDoc,
+    Staff,
+    Ticket,
+    Turbine,
+    split_list,
+)
+from windtui.store.paths import data_dir
+from windtui.store.schema import drop_schema, ensure_schema, schema_version
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+#: Ticket columns that mirror :class:`Timeline` fields of the same name.
+TIMELINE_COLUMNS = (
+    *(m for m in lifecycle.MILESTONES if m != "received_at"),
+    "turbine_stopped_at",
+    "turbine_restored_at",
+)
+#: States in which a technician is out on a ticket (the board shows them as such).
+FIELD_STATES = (TicketState.DISPATCHED, TicketState.EN_ROUTE, TicketState.ON_SITE)
+CLOSED_STATES = (TicketState.CLOSED.value, TicketState.CANCELLED.value)
+FIRST_NUMBER = 1001
+#: A certificate expiring within this many days shows a warning on the board.
+CERT_WARNING_DAYS = 30
+
+
+def _active(method: Callable[P, R]) -> Callable[P, R]:
+    """Point the model proxy at this desk's database before running ``method``.
+
+    One database is active per process; this keeps several desks (tests, tools) usable one after
+    the other without surprising cross-talk.
+    """
+
+    @functools.wraps(method)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        desk = args[0]
+        assert isinstance(desk, Desk)
+        if database_proxy.obj is not desk.db:
+            database_proxy.initialize(desk.db)
+        return method(*args, **kwargs)
+
+    return wrapper
+
+
+def os_login() -> str:
+    """The operating-system login of this process (the default actor)."""
+    return pwd.getpwuid(os.getuid()).pw_name
+
+
+def _system_clock() -> datetime:
+    return datetime.now(UTC)
+
+
+def _utc(value: datetime, what: str) -> datetime:
+    """``value`` as an aware UTC datetime (naive input is refused: it has no known zone)."""
+    if value.tzinfo is None:
+        raise Refused(_("{what} needs a timezone: {value}").format(what=what, value=value))
+    return value.astimezone(UTC)
+
+
+def _text(value: object) -> str | None:
+    """How a value is written into the event log."""
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).isoformat()
+    if isinstance(value, Enum):
+        return str(value.value)
+    return str(value)
+
+
+def _enum(kind: type[Enum], value: object, what: str) -> Any:
+    try:
+        return kind(value)
+    except ValueError:
+        raise Refused(
+            _("unknown {what} '{value}': choose one of {choices}").format(
+                what=what, value=value, choices=", ".join(str(m.value) for m in kind)
+            )
+        ) from None
+
+
+def _name(row: Any) -> str:
+    """A person's or place's name in the active language."""
+    return row.name_zh if current_language() == "zh_CN" else row.name_en
+
+
+class Desk:
+    """The service desk on one database, acting as one actor, with an injectable clock."""
+
+    def __init__(
+        self, db: Database, url: str, *, clock: Callable[[], datetime], actor: str
+    ) -> None:
+        self.db = db
+        self.url = url
+        self.clock = clock
+        self.actor = actor
+        self._policy_cache: tuple[str, PolicySet] | None = None
+
+    # ------------------------------------------------------------------ opening and schema
+
+    @classmethod
+    def open(
+        cls,
+        url: str | None = None,
+        *,
+        now: datetime | None = None,
+        actor: str | None = None,
+        create: bool = True,
+    ) -> Desk:
+        """Open the database at ``url`` (default: ``$WINDTUI_DB`` or the user's SQLite file).
+
+        ``now`` freezes the clock; ``actor`` overrides the OS login. With ``create`` a missing
+        schema is created (an older one is always upgraded; a newer one is refused).
+        """
+        resolved = resolve_url(url)
+        db = open_database(resolved, create=create)
+        try:
+            db.connect(reuse_if_open=True)
+        except peewee.DatabaseError as exc:
+            raise WindtuiError(
+                _("cannot open the database {url}: {why}").format(
+                    url=redact(resolved), why=str(exc).strip().splitlines()[0]
+                )
+            ) from exc
+        if now is not None:
+            frozen = _utc(now, "now")
+            clock: Callable[[], datetime] = lambda: frozen  # noqa: E731
+        else:
+            clock = _system_clock
+        desk = cls(db, resolved, clock=clock, actor=actor or os_login())
+        database_proxy.initialize(db)
+        if create or schema_version(db) is not None:
+            ensure_schema(db, create=True)
+        return desk
+
+    def close(self) -> None:
+        """Close this thread's connection."""
+        if not self.db.is_closed():
+            self.db.close()
+
+    @_active
+    def init_schema(self) -> int:
+        """Create or upgrade the schema; returns its version."""
+        return ensure_schema(self.db, create=True)
+
+    @_active
+    def reset(self) -> None:
+        """Drop every table and create an empty schema (the demo reload uses this)."""
+        drop_schema(self.db)
+        ensure_schema(self.db, create=True)
+        self._policy_cache = None
+
+    def load_demo(self, lang: str) -> Any:
+        """Load the demo data set in ``lang`` (see ``windtui.services.demo``)."""
+        from windtui.services import demo  # the demo loader sits above the desk
+
+        return demo.load_demo(self, lang)
+
+    @contextmanager
+    def batch(self) -> Iterator[None]:
+        """Run several writes in one transaction (each write becomes a savepoint)."""
+        if database_proxy.obj is not self.db:
+            database_proxy.initialize(self.db)
+        with write_transaction(self.db):
+            yield
+
+    # ------------------------------------------------------------------ reference data
+
+    @_active
+    def farms(self) -> list[FarmRecord]:
+        """Every farm, by code, with its number of turbines."""
+        count = fn.COUNT(Turbine.id).alias("turbine_count")
+        query = (
+            Farm.select(Farm, count)
+            .join(Turbine, JOIN.LEFT_OUTER)
+            .group_by(Farm)
+            .order_by(Farm.code)
+        )
+        return [
+            FarmRecord(
+                code=f.code,
+                name_zh=f.name_zh,
+                name_en=f.name_en,
+                province=f.province,
+                timezone=f.timezone,
+                offshore=f.offshore,
+                calendar=f.calendar,
+                latitude=f.latitude,
+                longitude=f.longitude,
+                turbine_count=f.turbine_count,
+            )
+            for f in query
+        ]
+
+    @_active
+    def turbines(self, farm: str | None = None, search: str = "") -> list[TurbineRecord]:
+        """Turbines (of one farm), filtered by a case-insensitive search on id and model."""
+        query = Turbine.select(Turbine, Farm).join(Farm).order_by(Farm.code, Turbine.position)
+        if farm is not None:
+            query = query.where(Farm.id == self._farm(farm).id)
+        needle = search.strip().lower()
+        out = []
+        for t in query:
+            record = TurbineRecord(
+                id=f"{t.farm.code}-{t.position}",
+                farm=t.farm.code,
+                position=t.position,
+                model=t.model,
+                rated_kw=t.rated_kw,
+                commissioned=t.commissioned.isoformat(),
+                warranty_end=t.warranty_end.isoformat() if t.warranty_end else None,
+                status=t.status,
+            )
+            if not needle or needle in record.id.lower() or needle in record.model.lower():
+                out.append(record)
+        return out
+
+    @_active
+    def technicians(self) -> list[TechnicianRecord]:
+        """Staff with the technician role, with their board status and current ticket."""
+        current: dict[int, tuple[str, int]] = {}
+        busy = (
+            Ticket.select(Ticket.owner, Ticket.state, Ticket.number)
+            .where(Ticket.owner.is_null(False), Ticket.state.in_([s.value for s in FIELD_STATES]))
+            .order_by(Ticket.change_seq)
+        )
+        for t in busy:
+            current[t.owner_id] = (t.state, t.number)  # the most recently changed one wins
+        today = self.clock().date()
+        out = []
+        for s in Staff.select().order_by(Staff.login):
+            roles = s.role_list()
+            if Role.TECHNICIAN.value not in roles:
+                continue
+            state, number = current.get(s.id, (s.status, None))
+            out.append(
+                TechnicianRecord(
+                    login=s.login,
+                    name_zh=s.name_zh,
+                    name_en=s.name_en,
+                    base=s.base,
+                    status=state,
+                    current_ticket=number,
+                    skills=split_list(s.skills),
+                    roles=roles,
+                    certificate_warning=_certificate_warning(s.certificates, today),
+                )
+            )
+        return out
+
+    # ------------------------------------------------------------------ ticket reads
+
+    @_active
+    def ticket(self, number: int) -> TicketSnapshot:
+        """One ticket's snapshot (NotFound when unknown)."""
+        found = self._snapshots(Ticket.number == number)
+        if not found:
+            raise NotFound(_("ticket {number} not found").format(number=number))
+        return found[0]
+
+    def open_tickets(self) -> list[TicketSnapshot]:
+        """Every ticket that is neither closed nor cancelled."""
+        return self.tickets()
+
+    @_active
+    def tickets(
+        self,
+        *,
+        include_closed: bool = False,
+        farm: str | None = None,
+        priority: Priority | str | None = None,
+        state: TicketState | str | None = None,
+        category: Category | str | None = None,
+    ) -> list[TicketSnapshot]:
+        """Tickets by number, filtered; closed/cancelled ones only when asked (or by ``state``)."""
+        where = []
+        if state is not None:
+            where.append(Ticket.state == str(state))
+        elif not include_closed:
+            where.append(Ticket.state.not_in(CLOSED_STATES))
+        if farm is not None:
+            where.append(Ticket.farm == self._farm(farm).id)
+        if priority is not None:
+            where.append(Ticket.priority == str(priority))
+        if category is not None:
+            where.append(Ticket.category == str(category))
+        return self._snapshots(*where)
+
+    @_active
+    def changed_since(self, seq: int) -> tuple[int, list[TicketSnapshot]]:
+        """Tickets written after change ``seq`` (closed ones too, so a console can drop them).
+
+        Returns the new high-water mark, read *before* the tickets so nothing committed in
+        between is skipped (it may come again next time, which is harmless).
+        """
+        mark = self._counter()
+        return mark, self._snapshots(Ticket.change_seq > seq)
+
+    @_active
+    def data_version(self) -> int:
+        """A number that changes when another connection commits (cheap to poll).
+
+        SQLite: ``PRAGMA data_version``; PostgreSQL: the global change counter.
+        """
+        if is_sqlite(self.db):
+            return int(self.db.execute_sql("PRAGMA data_version").fetchone()[0])
+        return self._counter()
+
+    @_active
+    def detail(self, number: int) -> TicketDetail:
+        """Everything about one ticket: clocks now, downtime, events, holds, allowed actions."""
+        snap = self.ticket(number)
+        row = Ticket.get(Ticket.id == snap.id)
+        now = self.clock()
+        tl = snap.timeline
+        events = tuple(
+            EventRecord(
+                seq=e.seq,
+                actor=e.actor,
+                action=e.action,
+                field=e.field,
+                old=e.old_value,
+                new=e.new_value,
+                occurred_at=e.occurred_at,
+                recorded_at=e.recorded_at,
+                note=e.note,
+            )
+            for e in Event.select().where(Event.ticket == snap.id).order_by(Event.seq)
+        )
+        holds = tuple(
+            HoldRecord(
+                reason=HoldReason(h.reason),
+                start=h.started_at,
+                end=h.ended_at,
+                evidence=h.evidence,
+                resume_note=h.resume_note,
+                actor=h.actor,
+            )
+            for h in self._holds_of(snap.id)
+        )
+        return TicketDetail(
+            ticket=snap,
+            description=row.description,
+            reporter=row.reporter,
+            contact=row.contact,
+            channel=row.channel,
+            clocks=compute_clocks(
+                tl,
+                self.policy(),
+                farm_tz=snap.farm_timezone,
+                farm_calendar=snap.farm_calendar,
+                now=now,
+            ),
+            downtime=downtime(tl, now),
+            events=events,
+            holds=holds,
+            allowed_actions=lifecycle.allowed_actions(
+                snap.state,
+                category=snap.category,
+                on_hold=lifecycle.is_on_hold(tl),
+                turbine_down=lifecycle.is_turbine_down(tl),
+            ),
+        )
+
+    # ------------------------------------------------------------------ policy
+
+    @_active
+    def policy(self) -> PolicySet:
+        """The policy in force: the newest loaded one, else the shipped ``sla-policy.toml``."""
+        doc = PolicyDoc.select().order_by(PolicyDoc.id.desc()).first()
+        if doc is not None:
+            name, text = doc.name, doc.text
+        else:
+            path = data_dir() / "sla-policy.toml"
+            name, text = str(path), _read(path)
+        key = hashlib.sha256(text.encode("utf-8")).hexdigest()
+        if self._policy_cache is None or self._policy_cache[0] != key:
+            self._policy_cache = (key, load_policy(text, source=name))
+        return self._policy_cache[1]
+
+    @_active
+    def load_policy_file(self, path: str | Path) -> PolicySet:
+        """Validate and store a policy file; it is in force from now on, retroactively."""
+        file = Path(path)
+        text = _read(file)
+        policy = load_policy(text, source=str(file))
+        now = self.clock()
+        with write_transaction(self.db):
+            PolicyDoc.create(
+                name=file.name, text=text, digest=policy.digest, loaded_at=now, actor=self.actor
+            )
+            seq = self._bump()  # consoles see a change and replan every clock
+            self._log(None, seq, "policy", {"policy": (None, file.name)}, now, now, policy.digest)
+        self._policy_cache = None
+        return policy
+
+    # ------------------------------------------------------------------ reference-data writes
+
+    @_active
+    def add_customer(self, code: str, *, name_zh: str, name_en: str) -> None:
+        """Add a customer."""
+        self._insert(Customer, "customer", code, name_zh=name_zh, name_en=name_en)
+
+    @_active
+    def add_contract(
+        self,
+        code: str,
+        *,
+        customer: str,
+        name: str,
+        name_en: str = "",
+        kind: str = "service",
+        starts: date | None = None,
+        ends: date | None = None,
+        sla_key: str | None = None,
+    ) -> None:
+        """Add a customer's contract; ``sla_key`` (default: the code) selects policy overrides."""
+        owner = self._lookup(Customer, Customer.code == customer, _("customer {name}"), customer)
+        self._insert(
+            Contract,
+            "contract",
+            code,
+            customer=owner,
+            name=name,
+            name_en=name_en,
+            kind=kind,
+            starts=starts,
+            ends=ends,
+            sla_key=sla_key,
+        )
+
+    @_active
+    def add_farm(
+        self,
+        code: str,
+        *,
+        name_zh: str,
+        name_en: str,
+        province: str,
+        latitude: float,
+        longitude: float,
+        timezone: str = "Asia/Shanghai",
+        offshore: bool = False,
+        calendar: str = "24x7",
+        contract: str | None = None,
+        province_en: str = "",
+        depot: str = "",
+        duty_contact: str = "",
+        phone: str = "",
+        limits: dict[str, float] | None = None,
+    ) -> None:
+        """Add a wind farm (``contract`` by code)."""
+        deal = None
+        if contract is not None:
+            deal = self._lookup(Contract, Contract.code == contract, _("contract {name}"), contract)
+        self._insert(
+            Farm,
+            "farm",
+            code,
+            name_zh=name_zh,
+            name_en=name_en,
+            province=province,
+            province_en=province_en,
+            latitude=latitude,
+            longitude=longitude,
+            timezone=timezone,
+            offshore=offshore,
+            calendar=calendar,
+            contract=deal,
+            depot=depot,
+            duty_contact=duty_contact,
+            phone=phone,
+            limits=json.dumps(limits or {}),
+        )
+
+    @_active
+    def add_turbines(self, farm: str, turbines: Iterable[dict[str, Any]]) -> int:
+        """Add turbines to a farm in one transaction; each dict holds Turbine fields
+        (``position``, ``model``, ``rated_kw``, ``commissioned``, optional ``hub_height``,
+        ``warranty_end``, ``status``, ``line``). Returns how many were added."""
+        site = self._farm(farm)
+        rows = [{**t, "farm": site.id} for t in turbines]
+        with write_transaction(self.db):
+            for start in range(0, len(rows), 100):  # stay under SQLite's variable limit
+                Turbine.insert_many(rows[start : start + 100]).execute()
+            self._bump()
+        return len(rows)
+
+    @_active
+    def add_staff(
+        self,
+        login: str,
+        *,
+        name_zh: str,
+        name_en: str,
+        roles: Iterable[str],
+        base: str = "",
+        skills: Iterable[str] = (),
+        status: str = "available",
+        level: str = "",
+        shift: str = "",
+        phone: str = "",
+        certificates: dict[str, date] | None = None,
+    ) -> None:
+        """Add a staff member; ``certificates`` maps certificate name to expiry date."""
+        roles = tuple(roles)
+        for role in roles:
+            _enum(Role, role, _("role"))
+        self._insert(
+            Staff,
+            "staff",
+            login,
+            key=Staff.login,
+            name_zh=name_zh,
+            name_en=name_en,
+            roles=",".join(roles),
+            base=base,
+            skills=",".join(skills),
+            status=status,
+            level=level,
+            shift=shift,
+            phone=phone,
+            certificates=json.dumps({k: v.isoformat() for k, v in (certificates or {}).items()}),
+        )
+
+    # ------------------------------------------------------------------ ticket writes
+
+    @_active
+    def create_ticket(
+        self,
+        *,
+        farm: str,
+        category: Category | str,
+        priority: Priority | str,
+        title: str,
+        turbine: str | None = None,
+        description: str = "",
+        fault_code: str | None = None,
+        reporter: str | None = None,
+        contact: str | None = None,
+        channel: str | None = None,
+        at: datetime | None = None,
+        number: int | None = None,
+        turbine_stopped: bool = False,
+    ) -> TicketSnapshot:
+        """Receive a ticket at ``at`` (default now); numbers run from 1001 unless given."""
+        now = self.clock()
+        at = self._instant(at, now)
+        kind = _enum(Category, category, _("category"))
+        level = _enum(Priority, priority, _("priority"))
+        if not title.strip():
+            raise Refused(_("a ticket needs a title"))
+        if number is not None and number < 1:
+            raise Refused(_("ticket numbers are positive: {number}").format(number=number))
+        with write_transaction(self.db):
+            site = self._farm(farm)
+            unit = self._turbine(site, turbine) if turbine else None
+            seq = self._bump()  # first: on PostgreSQL this serialises number allocation
+            if number is None:
+                number = max(Ticket.select(fn.MAX(Ticket.number)).scalar() or 0, FIRST_NUMBER - 1)
+                number += 1
+            elif Ticket.select().where(Ticket.number == number).exists():
+                raise Refused(_("ticket {number} already exists").format(number=number))
+            row = Ticket.create(
+                number=number,
+                farm=site,
+                turbine=unit,
+                category=kind.value,
+                priority=level.value,
+                fault_code=fault_code or None,
+                title=title.strip(),
+                description=description,
+                reporter=reporter,
+                contact=contact,
+                channel=channel,
+                state=TicketState.RECEIVED.value,
+                version=1,
+                change_seq=seq,
+                received_at=at,
+                turbine_stopped_at=at if turbine_stopped else None,
+                created_at=now,
+            )
+            changes: dict[str, tuple[object, object]] = {"state": (None, TicketState.RECEIVED)}
+            if turbine_stopped:
+                changes["turbine_stopped_at"] = (None, at)
+                if unit is not None:
+                    Turbine.update(status="stopped").where(Turbine.id == unit.id).execute()
+            self._log(row.id, seq, "create", changes, at, now, title.strip())
+        return self.ticket(number)
+
+    @_active
+    def act(
+        self,
+        number: int,
+        action: Action | str,
+        *,
+        reason: str | None = None,
+        evidence: str | None = None,
+        technician: str | None = None,
+        at: datetime | None = None,
+        expected_version: int | None = None,
+    ) -> TicketSnapshot:
+        """Perform a lifecycle action at ``at`` (default now).
+
+        ``hold``: ``reason`` is the hold reason code, ``evidence`` required. ``cancel``/``reopen``:
+        ``reason`` required. ``dispatch``: ``technician`` login required. ``resume``: ``reason``
+        is an optional note.
+        """
+        action = _enum(Action, action, _("action"))
+        now = self.clock()
+        at = self._instant(at, now)
+        hold_reason = None
+        if action is Action.HOLD and reason:
+            hold_reason = _enum(HoldReason, reason, _("hold reason"))
+        with write_transaction(self.db):
+            row = self._locked(number, expected_version)
+            holds = self._holds_of(row.id)
+            before = _timeline(row, holds)
+            state = TicketState(row.state)
+            after_state, after = lifecycle.apply(
+                before,
+                state,
+                action,
+                at,
+                hold_reason=hold_reason,
+                evidence=evidence or "",
+                reason=None if action is Action.HOLD else reason,
+                number=number,
+            )
+            changes: dict[str, tuple[object, object]] = {}
+            if after_state is not state:
+                changes["state"] = (state, after_state)
+            changes.update(lifecycle.timeline_changes(before, after))
+            fields: dict[str, object] = {name: new for name, (_old, new) in changes.items()}
+            fields.pop("state", None)
+            if after_state is not state:
+                fields["state"] = after_state.value
+            if action is Action.DISPATCH:
+                staff = self._technician(technician)
+                changes["owner"] = (row.owner.login if row.owner_id else None, staff.login)
+                fields["owner"] = staff.id
+            note = self._update_holds(
+                row, holds, action, hold_reason, evidence, reason, at, changes
+            )
+            if action is Action.RESTORE and row.turbine_id:
+                Turbine.update(status="running").where(Turbine.id == row.turbine_id).execute()
+            self._commit(row, action.value, changes, fields, at, now, note)
+        return self.ticket(number)
+
+    @_active
+    def assign(
+        self, number: int, technician: str, *, expected_version: int | None = None
+    ) -> TicketSnapshot:
+        """(Re)assign the ticket's technician without changing its state."""
+        now = self.clock()
+        with write_transaction(self.db):
+            row = self._locked(number, expected_version)
+            state = TicketState(row.state)
+            if state not in lifecycle.ASSIGNABLE_STATES:
+                raise Refused(
+                    _(
+                        "ticket {number} is {state}: a technician can only be assigned when"
+                        " {states}"
+                    ).format(
+                        number=number,
+                        state=_(state.label).lower(),
+                        states=", ".join(_(s.label).lower() for s in lifecycle.ASSIGNABLE_STATES),
+                    )
+                )
+            staff = self._technician(technician)
+            if row.owner_id == staff.id:
+                raise Refused(
+                    _("ticket {number} is already assigned to {login}").format(
+                        number=number, login=staff.login
+                    )
+                )
+            old = row.owner.login if row.owner_id else None
+            self._commit(
+                row, "assign", {"owner": (old, staff.login)}, {"owner": staff.id}, now, now
+            )
+        return self.ticket(number)
+
+    # ------------------------------------------------------------------ internals: writes
+
+    def _instant(self, at: datetime | None, now: datetime) -> datetime:
+        """``at`` (default ``now``) as UTC; the future is refused."""
+        if at is None:
+            return now
+        at = _utc(at, "at")
+        if at > now:
+            raise Refused(
+                _("{at} is in the future (now is {now})").format(
+                    at=at.isoformat(timespec="minutes"), now=now.isoformat(timespec="minutes")
+                )
+            )
+        return at
+
+    def _locked(self, number: int, expected_version: int | None) -> Ticket:
+        """The ticket row, locked for this transaction, after the optimistic version check."""
+        query = Ticket.select().where(Ticket.number == number)
+        if not is_sqlite(self.db):
+            query = query.for_update()  # SQLite's BEGIN IMMEDIATE already locks the database
+        row = query.first()
+        if row is None:
+            raise NotFound(_("ticket {number} not found").format(number=number))
+        if expected_version is not None and expected_version != row.version:
+            raise Conflict(self._conflict_message(row))
+        return row
+
+    def _conflict_message(self, row: Ticket) -> str:
+        last = Event.select().where(Event.ticket == row.id).order_by(Event.seq.desc()).first()
+        if last is None:
+            return _("ticket {number} was changed by someone else — reload").format(
+                number=row.number
+            )
+        tz = Farm.get_by_id(row.farm_id).timezone
+        local = pendulum.instance(last.recorded_at).in_timezone(tz)
+        today = pendulum.instance(self.clock()).in_timezone(tz).date()
+        when = local.format("HH:mm" if local.date() == today else "YYYY-MM-DD HH:mm")
+        return _("ticket {number} was changed by {actor} at {when} — reload").format(
+            number=row.number, actor=last.actor, when=when
+        )
+
+    def _update_holds(
+        self,
+        row: Ticket,
+        holds: list[Hold],
+        action: Action,
+        hold_reason: HoldReason | None,
+        evidence: str | None,
+        reason: str | None,
+        at: datetime,
+        changes: dict[str, tuple[object, object]],
+    ) -> str | None:
+        """Write the hold rows for ``action``; adds the ``hold`` change; returns the event note."""
+        open_hold = next((h for h in holds if h.ended_at is None), None)
+        if action is Action.HOLD:
+            assert hold_reason is not None and evidence
+            Hold.create(
+                ticket=row,
+                reason=hold_reason.value,
+                evidence=evidence.strip(),
+                started_at=at,
+                actor=self.actor,
+            )
+            changes["hold"] = (None, hold_reason)
+            return evidence.strip()
+        if open_hold is not None and action in (Action.RESUME, Action.CANCEL):
+            Hold.update(ended_at=at, resume_note=reason).where(Hold.id == open_hold.id).execute()
+            changes["hold"] = (open_hold.reason, None)
+        return reason
+
+    def _commit(
+        self,
+        row: Ticket,
+        action: str,
+        changes: dict[str, tuple[object, object]],
+        fields: dict[str, object],
+        at: datetime,
+        now: datetime,
+        note: str | None = None,
+    ) -> None:
+        """Bump the counter, update the ticket (version-guarded) and log the changes."""
+        seq = self._bump()
+        updated = (
+            Ticket.update(**fields, version=row.version + 1, change_seq=seq)
+            .where(Ticket.id == row.id, Ticket.version == row.version)
+            .execute()
+        )
+        if updated != 1:  # cannot happen under the row lock; refuse rather than write blind
+            raise Conflict(self._conflict_message(row))
+        self._log(row.id, seq, action, changes, at, now, note)
+
+    def _log(
+        self,
+        ticket_id: int | None,
+        seq: int,
+        action: str,
+        changes: dict[str, tuple[object, object]],
+        at: datetime,
+        now: datetime,
+        note: str | None,
+    ) -> None:
+        """Append one event row per changed field."""
+        Event.insert_many(
+            [
+                {
+                    "ticket": ticket_id,
+                    "change_seq": seq,
+                    "actor": self.actor,
+                    "action": action,
+                    "field": name,
+                    "old_value": _text(old),
+                    "new_value": _text(new),
+                    "note": note,
+                    "occurred_at": at,
+                    "recorded_at": now,
+                }
+                for name, (old, new) in changes.items()
+            ]
+        ).execute()
+
+    def _bump(self) -> int:
+        """Advance the global change counter (inside the caller's transaction)."""
+        ChangeCounter.update(value=ChangeCounter.value + 1).where(ChangeCounter.id == 1).execute()
+        return self._counter()
+
+    def _counter(self) -> int:
+        return int(ChangeCounter.select(ChangeCounter.value).where(ChangeCounter.id == 1).scalar())
+
+    def _insert(
+        self, model: type[Any], what: str, code: str, *, key: Any = None, **values: Any
+    ) -> None:
+        """Insert a reference row, refusing a duplicate code."""
+        column = key if key is not None else model.code
+        with write_transaction(self.db):
+            if model.select().where(column == code).exists():
+                raise Refused(_("{what} {code} already exists").format(what=_(what), code=code))
+            model.create(**{column.name: code}, **values)
+            self._bump()
+
+    # ------------------------------------------------------------------ internals: reads
+
+    def _lookup(self, model: type[Any], where: Any, label: str, name: str) -> Any:
+        row = model.get_or_none(where)
+        if row is None:
+            raise NotFound(_("{thing} not found").format(thing=label.format(name=name)))
+        return row
+
+    def _farm(self, code: str) -> Farm:
+        return self._lookup(Farm, Farm.code == code, _("farm {name}"), code)
+
+    def _turbine(self, farm: Farm, turbine: str) -> Turbine:
+        """A turbine by id (``DBC-A07``) or by position within ``farm`` (``A07``)."""
+        position = turbine.removeprefix(f"{farm.code}-")
+        return self._lookup(
+            Turbine,
+            (Turbine.farm == farm.id) & (Turbine.position == position),
+            _("turbine {name}"),
+            f"{farm.code}-{position}",
+        )
+
+    def _technician(self, login: str | None) -> Staff:
+        if not login:
+            raise Refused(_("dispatch needs a technician"))
+        staff = self._lookup(Staff, Staff.login == login, _("technician {name}"), login)
+        if Role.TECHNICIAN.value not in staff.role_list():
+            raise Refused(_("{login} is not a technician").format(login=login))
+        return staff
+
+    def _holds_of(self, ticket_id: int) -> list[Hold]:
+        return list(
+            Hold.select().where(Hold.ticket == ticket_id).order_by(Hold.started_at, Hold.id)
+        )
+
+    def _snapshots(self, *where: Any) -> list[TicketSnapshot]:
+        """Snapshots of the tickets matching ``where``, by number, in two queries."""
+        query = (
+            Ticket.select(Ticket, Farm, Contract, Turbine, Staff)
+            .join(Farm)
+            .join(Contract, JOIN.LEFT_OUTER)
+            .switch(Ticket)
+            .join(Turbine, JOIN.LEFT_OUTER)
+            .switch(Ticket)
+            .join(Staff, JOIN.LEFT_OUTER)
+        )
+        ids = Ticket.select(Ticket.id)
+        if where:
+            query = query.where(*where)
+            ids = ids.where(*where)
+        holds: dict[int, list[Hold]] = {}
+        for h in Hold.select().where(Hold.ticket.in_(ids)).order_by(Hold.started_at, Hold.id):
+            holds.setdefault(h.ticket_id, []).append(h)
+        return [_snapshot(t, holds.get(t.id, [])) for t in query.order_by(Ticket.number)]
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text("utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise WindtuiError(
+            _("cannot read policy file {path}: {why}").format(path=path, why=exc)
+        ) from exc
+
+
+def _timeline(t: Ticket, holds: list[Hold]) -> Timeline:
+    """The ticket row (with its farm and contract loaded) as a domain timeline."""
+    contract = None
+    if t.farm.contract_id is not None:
+        contract = t.farm.contract.sla_key or t.farm.contract.code
+    return Timeline(
+        category=Category(t.category),
+        priority=Priority(t.priority),
+        received_at=t.received_at,
+        contract=contract,
+        holds=tuple(
+            HoldSpan(HoldReason(h.reason), h.started_at, h.ended_at, h.evidence) for h in holds
+        ),
+        **{name: getattr(t, name) for name in TIMELINE_COLUMNS},
+    )
+
+
+def _snapshot(t: Ticket, holds: list[Hold]) -> TicketSnapshot:
+    open_hold = next((h for h in holds if h.ended_at is None), None)
+    return TicketSnapshot(
+        id=t.id,
+        number=t.number,
+        version=t.version,
+        farm=t.farm.code,
+        farm_timezone=t.farm.timezone,
+        farm_calendar=t.farm.calendar,
+        turbine=f"{t.farm.code}-{t.turbine.position}" if t.turbine_id else None,
+        category=Category(t.category),
+        priority=Priority(t.priority),
+        state=TicketState(t.state),
+        title=t.title,
+        owner=t.owner.login if t.owner_id else None,
+        owner_name=_name(t.owner) if t.owner_id else None,
+        fault_code=t.fault_code,
+        hold=HoldReason(open_hold.reason) if open_hold else None,
+        timeline=_timeline(t, holds),
+        change_seq=t.change_seq,
+    )
+
+
+def _certificate_warning(certificates: str, today: date) -> bool:
+    """True when a certificate has expired or expires within ``CERT_WARNING_DAYS``."""
+    try:
+        expiries = json.loads(certificates or "{}")
+    except ValueError:
+        return False
+    limit = today + timedelta(days=CERT_WARNING_DAYS)
+    return any(date.fromisoformat(v) <= limit for v in expiries.values() if v)

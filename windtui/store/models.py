@@ -1,0 +1,232 @@
+"""Peewee models. Only ``windtui.services`` and ``windtui.store`` import them.
+
+Every instant column is a :class:`UtcDateTimeField`: naive UTC in the database, aware UTC in
+Python. Enum-valued columns hold the enum's ``value`` (e.g. ``"on_site"``).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from peewee import (
+    AutoField,
+    BigIntegerField,
+    BooleanField,
+    CharField,
+    DateField,
+    DateTimeField,
+    FloatField,
+    ForeignKeyField,
+    IntegerField,
+    Model,
+    TextField,
+)
+
+from windtui.store.db import database_proxy
+
+_FORMAT = "%Y-%m-%d %H:%M:%S.%f"
+
+
+class UtcDateTimeField(DateTimeField):
+    """An aware UTC ``datetime`` stored as naive UTC text/timestamp.
+
+    The fixed-width text (always with microseconds) sorts correctly in SQLite; PostgreSQL casts
+    it to ``TIMESTAMP``. Naive input is refused, so local times cannot slip in.
+    """
+
+    def db_value(self, value: datetime | None) -> str | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime for {self.name}: {value!r}")
+        return value.astimezone(UTC).strftime(_FORMAT)
+
+    def python_value(self, value: object) -> datetime | None:
+        if value is None:
+            return None
+        if isinstance(value, str):
+            value = datetime.fromisoformat(value)
+        assert isinstance(value, datetime)
+        return value.replace(tzinfo=UTC)
+
+
+class BaseModel(Model):
+    class Meta:
+        database = database_proxy
+        legacy_table_names = False
+
+
+class SchemaMeta(BaseModel):
+    """Key/value facts about the schema (``schema_version``)."""
+
+    key = CharField(primary_key=True)
+    value = TextField()
+
+
+class ChangeCounter(BaseModel):
+    """One row: bumped by every write transaction, stamped on the tickets it touched."""
+
+    id = IntegerField(primary_key=True)
+    value = BigIntegerField(default=0)
+
+
+class Customer(BaseModel):
+    code = CharField(unique=True)
+    name_zh = CharField()
+    name_en = CharField()
+
+
+class Contract(BaseModel):
+    customer = ForeignKeyField(Customer, backref="contracts")
+    code = CharField(unique=True)
+    name = CharField()
+    name_en = CharField(default="")
+    kind = CharField(default="service")  # warranty or service
+    starts = DateField(null=True)
+    ends = DateField(null=True)
+    sla_key = CharField(null=True)  # the policy file's contract override key (None: the code)
+
+
+class Farm(BaseModel):
+    code = CharField(unique=True)
+    name_zh = CharField()
+    name_en = CharField()
+    province = CharField()
+    province_en = CharField(default="")
+    latitude = FloatField()
+    longitude = FloatField()
+    timezone = CharField(default="Asia/Shanghai")
+    offshore = BooleanField(default=False)
+    calendar = CharField(default="24x7")
+    contract = ForeignKeyField(Contract, null=True, backref="farms")
+    depot = CharField(default="")  # the service depot that covers the farm
+    duty_contact = CharField(default="")
+    phone = CharField(default="")
+    limits = TextField(default="{}")  # JSON: weather work limits, quoted as hold evidence
+
+
+class Turbine(BaseModel):
+    farm = ForeignKeyField(Farm, backref="turbines")
+    position = CharField()
+    model = CharField()
+    rated_kw = IntegerField()
+    hub_height = FloatField(null=True)
+    commissioned = DateField()
+    warranty_end = DateField(null=True)
+    status = CharField(default="running")
+    line = CharField(default="")  # collector line
+
+    class Meta:
+        indexes = ((("farm", "position"), True),)
+
+
+class Staff(BaseModel):
+    login = CharField(unique=True)
+    name_zh = CharField()
+    name_en = CharField()
+    roles = CharField(default="")  # comma list of Role values
+    base = CharField(default="")
+    skills = CharField(default="")  # comma list
+    status = CharField(default="available")  # available, off_shift, on_leave
+    level = CharField(default="")
+    shift = CharField(default="")
+    phone = CharField(default="")
+    certificates = TextField(default="{}")  # JSON: {"gwo_bst": "2026-05-01", ...}
+
+    def role_list(self) -> tuple[str, ...]:
+        """The roles as a tuple."""
+        return split_list(self.roles)
+
+
+def split_list(text: str | None) -> tuple[str, ...]:
+    """``"a, b,,c"`` -> ``("a", "b", "c")``."""
+    return tuple(p.strip() for p in (text or "").split(",") if p.strip())
+
+
+class Ticket(BaseModel):
+    number = IntegerField(unique=True)
+    farm = ForeignKeyField(Farm, backref="tickets")
+    turbine = ForeignKeyField(Turbine, null=True, backref="tickets")
+    category = CharField()
+    priority = CharField()
+    fault_code = CharField(null=True)
+    title = CharField()
+    description = TextField(default="")
+    reporter = CharField(null=True)
+    contact = CharField(null=True)
+    channel = CharField(null=True)
+    state = CharField(index=True)
+    owner = ForeignKeyField(Staff, null=True, backref="tickets")
+    version = IntegerField(default=1)
+    change_seq = BigIntegerField(index=True, default=0)
+    received_at = UtcDateTimeField()
+    acknowledged_at = UtcDateTimeField(null=True)
+    feedback_at = UtcDateTimeField(null=True)
+    dispatched_at = UtcDateTimeField(null=True)
+    departed_at = UtcDateTimeField(null=True)
+    arrived_at = UtcDateTimeField(null=True)
+    resolved_at = UtcDateTimeField(null=True)
+    report_at = UtcDateTimeField(null=True)
+    report_returned_at = UtcDateTimeField(null=True)
+    reviewed_at = UtcDateTimeField(null=True)
+    followup_at = UtcDateTimeField(null=True)
+    closed_at = UtcDateTimeField(null=True)
+    cancelled_at = UtcDateTimeField(null=True)
+    reopened_at = UtcDateTimeField(null=True)
+    turbine_stopped_at = UtcDateTimeField(null=True)
+    turbine_restored_at = UtcDateTimeField(null=True)
+    created_at = UtcDateTimeField()  # when the row was written (received_at may be earlier)
+
+
+class Hold(BaseModel):
+    ticket = ForeignKeyField(Ticket, backref="holds")
+    reason = CharField()
+    evidence = TextField()
+    started_at = UtcDateTimeField()
+    ended_at = UtcDateTimeField(null=True)
+    resume_note = TextField(null=True)
+    actor = CharField()
+
+
+class Event(BaseModel):
+    """Append-only audit log: one row per changed field (triggers refuse UPDATE/DELETE)."""
+
+    seq = AutoField()
+    ticket = ForeignKeyField(Ticket, null=True, backref="events")
+    change_seq = BigIntegerField(default=0)  # the change counter of the writing transaction
+    actor = CharField()
+    action = CharField()
+    field = CharField(null=True)
+    old_value = TextField(null=True)
+    new_value = TextField(null=True)
+    note = TextField(null=True)
+    occurred_at = UtcDateTimeField()  # when it happened (``at``)
+    recorded_at = UtcDateTimeField()  # when it was written
+
+    class Meta:
+        indexes = ((("ticket", "occurred_at"), False),)
+
+
+class PolicyDoc(BaseModel):
+    """A loaded SLA policy file; the newest row is in force."""
+
+    name = CharField()
+    text = TextField()
+    digest = CharField()
+    loaded_at = UtcDateTimeField()
+    actor = CharField(default="")
+
+
+MODELS: tuple[type[BaseModel], ...] = (
+    SchemaMeta,
+    ChangeCounter,
+    Customer,
+    Contract,
+    Farm,
+    Turbine,
+    Staff,
+    Ticket,
+    Hold,
+    Event,
+    PolicyDoc,
+)

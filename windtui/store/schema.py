@@ -1,0 +1,115 @@
+"""Create and upgrade the schema idempotently, safely when several processes start at once.
+
+The version lives in ``schema_meta`` (key ``schema_version``; SQLite also mirrors it in
+``PRAGMA user_version``). A console refuses to run against a schema newer than it knows, so an
+old console left running after an upgrade cannot write rows it does not understand.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+from peewee import Database
+
+from windtui.errors import WindtuiError
+from windtui.i18n import _
+from windtui.store.db import is_sqlite
+from windtui.store.models import MODELS, ChangeCounter, SchemaMeta
+
+SCHEMA_VERSION = 1
+
+#: Upgrade steps: ``_UPGRADES[n]`` takes a version n-1 schema to version n (run under the lock).
+_UPGRADES: dict[int, Callable[[Database], None]] = {}
+
+#: pg_advisory_xact_lock key for schema work ("windtui" in ASCII, truncated to fit a bigint).
+_PG_LOCK_KEY = 0x77696E64747569
+
+_SQLITE_TRIGGERS = (
+    "CREATE TRIGGER IF NOT EXISTS event_no_update BEFORE UPDATE ON event "
+    "BEGIN SELECT RAISE(ABORT, 'event is append-only'); END",
+    "CREATE TRIGGER IF NOT EXISTS event_no_delete BEFORE DELETE ON event "
+    "BEGIN SELECT RAISE(ABORT, 'event is append-only'); END",
+)
+_PG_TRIGGERS = (
+    "CREATE OR REPLACE FUNCTION windtui_event_append_only() RETURNS trigger AS $$ "
+    "BEGIN RAISE EXCEPTION 'event is append-only'; END $$ LANGUAGE plpgsql",
+    "DROP TRIGGER IF EXISTS event_append_only ON event",
+    "CREATE TRIGGER event_append_only BEFORE UPDATE OR DELETE ON event "
+    "FOR EACH ROW EXECUTE FUNCTION windtui_event_append_only()",
+)
+
+
+@contextmanager
+def schema_lock(db: Database) -> Iterator[None]:
+    """One transaction that only one process at a time can hold for schema work."""
+    if is_sqlite(db):
+        with db.atomic("IMMEDIATE"):
+            yield
+    else:
+        with db.atomic():
+            db.execute_sql("SELECT pg_advisory_xact_lock(%s)", (_PG_LOCK_KEY,))
+            yield
+
+
+def schema_version(db: Database) -> int | None:
+    """The stored schema version, or None when the database has no windtui schema."""
+    if not db.table_exists(SchemaMeta._meta.table_name):
+        return None
+    row = SchemaMeta.get_or_none(SchemaMeta.key == "schema_version")
+    return int(row.value) if row else None
+
+
+def _refuse_newer(version: int | None) -> None:
+    if version is not None and version > SCHEMA_VERSION:
+        raise WindtuiError(
+            _(
+                "the database schema is version {found}, newer than this windtui knows ({known}):"
+                " upgrade windtui"
+            ).format(found=version, known=SCHEMA_VERSION)
+        )
+
+
+def ensure_schema(db: Database, *, create: bool = True) -> int:
+    """Create or upgrade the schema; return its version.
+
+    Without ``create``, a database with no schema is refused instead of initialised.
+    """
+    version = schema_version(db)
+    _refuse_newer(version)
+    if version == SCHEMA_VERSION:
+        return version  # the common case: no lock needed
+    if version is None and not create:
+        raise WindtuiError(_("the database has no windtui schema: run 'windtui init' first"))
+    with schema_lock(db):
+        # Re-read under the lock: another process may have done the work meanwhile.
+        version = schema_version(db)
+        _refuse_newer(version)
+        if version is None:
+            _create(db)
+        else:
+            for step in range(version + 1, SCHEMA_VERSION + 1):
+                _UPGRADES[step](db)
+        _set_version(db, SCHEMA_VERSION)
+    return SCHEMA_VERSION
+
+
+def _create(db: Database) -> None:
+    db.create_tables(MODELS, safe=True)
+    for sql in _SQLITE_TRIGGERS if is_sqlite(db) else _PG_TRIGGERS:
+        db.execute_sql(sql)
+    ChangeCounter.insert(id=1, value=0).on_conflict_ignore().execute()
+
+
+def _set_version(db: Database, version: int) -> None:
+    SchemaMeta.insert(key="schema_version", value=str(version)).on_conflict(
+        conflict_target=[SchemaMeta.key], update={SchemaMeta.value: str(version)}
+    ).execute()
+    if is_sqlite(db):
+        db.execute_sql(f"PRAGMA user_version = {int(version)}")
+
+
+def drop_schema(db: Database) -> None:
+    """Drop every windtui table (used by ``Desk.reset`` before recreating)."""
+    with schema_lock(db):
+        db.drop_tables(MODELS, safe=True, cascade=not is_sqlite(db))

@@ -1,0 +1,436 @@
+"""The ticket detail screen: every field, the 7-clock SLA chain, downtime, holds, the event log,
+and a key for every action the lifecycle allows right now.
+
+The ticket is read with ``app.desk.detail(number)`` in a thread worker. Clocks are re-rendered at
+1 Hz from the loaded detail (running clocks count down to their ``due`` instant); the detail is
+reloaded after each action and when a running clock crosses its due time.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable
+from datetime import datetime
+from typing import ClassVar
+
+import pendulum
+from rich.console import RenderableType
+from rich.table import Table
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Footer, Label, Static
+from textual.worker import Worker
+
+from windtui.domain.model import (
+    Action,
+    Category,
+    ClockState,
+    HoldReason,
+    Priority,
+    Target,
+    TicketState,
+)
+from windtui.errors import WindtuiError
+from windtui.i18n import _
+from windtui.services.records import EventRecord, FarmRecord, HoldRecord, TicketDetail
+from windtui.tui.keymap import N_, translate_bindings
+from windtui.tui.requests import ActionRequest, DeskRequest
+from windtui.tui.screens.forms import (
+    AssignForm,
+    FormScreen,
+    HoldForm,
+    ReasonForm,
+    ResumeForm,
+    farm_name,
+)
+from windtui.tui.widgets.cells import format_elapsed
+from windtui.tui.widgets.clockbar import ClockBar, downtime_line, live_reading
+
+ACTION_KEYS: dict[Action, str] = {
+    Action.ACK: "a",
+    Action.FEEDBACK: "f",
+    Action.DISPATCH: "d",
+    Action.DEPART: "g",
+    Action.ARRIVE: "v",
+    Action.RESOLVE: "r",
+    Action.SUBMIT: "s",
+    Action.APPROVE: "p",
+    Action.RETURN: "w",
+    Action.FOLLOWUP: "u",
+    Action.CLOSE: "c",
+    Action.HOLD: "h",
+    Action.RESUME: "m",
+    Action.CANCEL: "x",
+    Action.REOPEN: "o",
+    Action.RESTORE: "t",
+}
+"""Default key of each ticket action on the detail screen (remappable by id ``ticket.<action>``)."""
+
+# Values of these event fields are enum codes; show their translated labels.
+_FIELD_ENUMS: dict[str, type[TicketState | Priority | Category | HoldReason]] = {
+    "state": TicketState,
+    "priority": Priority,
+    "category": Category,
+    "hold": HoldReason,
+    "hold_reason": HoldReason,
+}
+
+
+def local_time(instant: datetime | None, tz: str, fmt: str = "YYYY-MM-DD HH:mm") -> str:
+    """``instant`` shown in the farm's timezone (em dash when missing)."""
+    if instant is None:
+        return "—"
+    return pendulum.instance(instant).in_timezone(tz).format(fmt)
+
+
+def _value(field: str | None, value: str | None) -> str:
+    if value is None or value == "":
+        return "—"
+    enum = _FIELD_ENUMS.get(field or "")
+    if enum is not None:
+        try:
+            return _(enum(value).label)
+        except ValueError:
+            pass
+    return value
+
+
+def _event_what(action: str) -> str:
+    try:
+        return _(Action(action).label)
+    except ValueError:
+        return _(action)
+
+
+def fields_table(detail: TicketDetail, farm: FarmRecord | None) -> Table:
+    """Every ticket field as a two-pair-per-row grid (Rich measures CJK by cell width)."""
+    t = detail.ticket
+    table = Table.grid(padding=(0, 2))
+    for _column in range(2):
+        table.add_column(style="dim", no_wrap=True)
+        table.add_column(ratio=1)
+    farm_text = f"{t.farm} {farm_name(farm)}" if farm else t.farm
+    owner = f"{t.owner_name} ({t.owner})" if t.owner and t.owner_name else (t.owner or "—")
+    hold = _(t.hold.label) if t.hold else "—"
+    pairs = [
+        (_("Farm"), farm_text, _("Turbine"), t.turbine or "—"),
+        (_("Category"), _(t.category.label), _("Priority"), _(t.priority.label)),
+        (_("State"), _(t.state.label), _("Hold"), hold),
+        (_("Owner"), owner, _("Fault code"), t.fault_code or "—"),
+        (_("Reporter"), detail.reporter or "—", _("Contact"), detail.contact or "—"),
+        (_("Channel"), detail.channel or "—", _("Timezone"), t.farm_timezone),
+    ]
+    for row in pairs:
+        table.add_row(*row)
+    table.add_row(_("Title"), Text(t.title, style="bold"), "", "")
+    table.add_row(_("Description"), detail.description or "—", "", "")
+    return table
+
+
+def holds_table(holds: tuple[HoldRecord, ...], tz: str, now: datetime) -> RenderableType:
+    """Every hold with its span, who set it, the evidence and the resume note."""
+    if not holds:
+        return Text(_("no holds"), style="dim")
+    table = Table.grid(padding=(0, 2))
+    for _column in range(5):
+        table.add_column(no_wrap=True)
+    table.columns[4].no_wrap = False
+    table.columns[4].ratio = 1
+    for hold in holds:
+        end = hold.end or now
+        span = (
+            f"{local_time(hold.start, tz)} → {local_time(hold.end, tz) if hold.end else _('now')}"
+        )
+        note = Text(_("evidence: {text}").format(text=hold.evidence))
+        if hold.resume_note:
+            note.append("  " + _("resumed: {text}").format(text=hold.resume_note), style="dim")
+        table.add_row(
+            Text(_(hold.reason.label), style="cyan" if hold.end is None else ""),
+            span,
+            format_elapsed((end - hold.start).total_seconds()),
+            hold.actor,
+            note,
+        )
+    return table
+
+
+def events_table(events: tuple[EventRecord, ...], tz: str) -> RenderableType:
+    """The event log: when (farm time), who, what, field old → new, note."""
+    if not events:
+        return Text(_("no events"), style="dim")
+    table = Table(box=None, padding=(0, 1), show_edge=False, header_style="dim")
+    table.add_column(_("When"), no_wrap=True)
+    table.add_column(_("Who"), no_wrap=True)
+    table.add_column(_("What"), no_wrap=True)
+    table.add_column(_("Change"))
+    table.add_column(_("Note"), ratio=1)
+    for event in events:
+        change = ""
+        if event.field:
+            old, new = _value(event.field, event.old), _value(event.field, event.new)
+            change = f"{event.field}: {old} → {new}"
+        table.add_row(
+            local_time(event.occurred_at, tz, "YYYY-MM-DD HH:mm:ss"),
+            event.actor,
+            _event_what(event.action),
+            change,
+            event.note or "",
+        )
+    return table
+
+
+class DetailScreen(Screen[None]):
+    """Everything about one ticket, with its allowed actions on single keys."""
+
+    DEFAULT_CSS = """
+    DetailScreen { layout: vertical; }
+    DetailScreen #detail-title {
+        height: 1;
+        width: 1fr;
+        background: $primary 30%;
+        text-style: bold;
+        padding: 0 1;
+    }
+    DetailScreen #detail-body { height: 1fr; padding: 0 1; }
+    DetailScreen .section {
+        margin-top: 1;
+        color: $accent;
+        text-style: bold;
+        width: 1fr;
+    }
+    DetailScreen #detail-status { color: $text-muted; }
+    DetailScreen #detail-status.-error { color: $error; }
+    DetailScreen #detail-actions {
+        height: auto;
+        width: 1fr;
+        padding: 0 1;
+        background: $panel;
+    }
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "back", N_("Back"), id="detail.back"),
+        Binding("R", "reload", N_("Reload"), id="detail.reload"),
+        Binding("A", "assign", N_("Assign technician"), id="ticket.assign"),
+        *(
+            Binding(key, f"act('{action.value}')", action.label, id=f"ticket.{action.value}")
+            for action, key in ACTION_KEYS.items()
+        ),
+    ]
+    AUTO_FOCUS = "#detail-body"
+
+    def __init__(self, number: int) -> None:
+        super().__init__()
+        translate_bindings(self)
+        self.number = number
+        self.detail: TicketDetail | None = None
+        """The loaded ticket (None until the first load finishes)."""
+        self.farm: FarmRecord | None = None
+        self._reloading_for_breach = False
+
+    def compose(self) -> ComposeResult:
+        yield Static(_("Ticket #{number}").format(number=self.number), id="detail-title")
+        with VerticalScroll(id="detail-body"):
+            yield Static(
+                _("Loading ticket #{number}…").format(number=self.number), id="detail-status"
+            )
+            yield Static("", id="detail-fields")
+            yield Label(_("SLA clocks"), classes="section")
+            for target in Target:
+                yield ClockBar(id=f"clock-{target.value}")
+            yield Static("", id="detail-downtime")
+            yield Label(_("Holds"), classes="section")
+            yield Static("", id="detail-holds")
+            yield Label(_("Timeline"), classes="section")
+            yield Static("", id="detail-events")
+        yield Static("", id="detail-actions")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.load()
+        self.set_interval(1.0, self._tick, name="detail-clocks")
+
+    # -- loading ----------------------------------------------------------------------------
+
+    @work(thread=True, exclusive=True, group="detail", exit_on_error=False)
+    def load(self) -> None:
+        """Read the ticket (and its farm) from the desk in a thread."""
+        desk = self.app.desk  # type: ignore[attr-defined]
+        try:
+            detail = desk.detail(self.number)
+        except Exception as error:
+            message = str(error) if isinstance(error, WindtuiError) else repr(error)
+            self.app.call_from_thread(self._show_error, message)
+            return
+        farm = self.farm
+        if farm is None or farm.code != detail.ticket.farm:
+            try:
+                farm = next((f for f in desk.farms() if f.code == detail.ticket.farm), None)
+            except Exception:  # the farm name is decoration; the code is shown anyway
+                farm = None
+        self.app.call_from_thread(self._show, detail, farm)
+
+    def _show_error(self, message: str) -> None:
+        status = self.query_one("#detail-status", Static)
+        status.add_class("-error")
+        status.update(message)
+        status.display = True
+
+    def _show(self, detail: TicketDetail, farm: FarmRecord | None) -> None:
+        self.detail = detail
+        self.farm = farm
+        self._reloading_for_breach = False
+        t = detail.ticket
+        tz = t.farm_timezone
+        title = Text(f"#{t.number}  ", style="bold")
+        title.append(_(t.priority.label), style="bold red" if t.priority is Priority.P1 else "bold")
+        title.append(f" · {_(t.category.label)} · {_(t.state.label)}")
+        if t.hold:
+            title.append("  " + _("ON HOLD: {reason}").format(reason=_(t.hold.label)), style="cyan")
+        title.append(f"  {t.title}")
+        self.query_one("#detail-title", Static).update(title)
+        self.query_one("#detail-status", Static).display = False
+        self.query_one("#detail-fields", Static).update(fields_table(detail, farm))
+        self.query_one("#detail-holds", Static).update(holds_table(detail.holds, tz, self.now()))
+        self.query_one("#detail-events", Static).update(events_table(detail.events, tz))
+        self._render_clocks()
+        self.refresh_bindings()  # allowed actions changed: Footer and check_action follow
+        self._render_actions()
+
+    def now(self) -> datetime:
+        """The console's notion of now (the app clock, so tests and ``--now`` freeze it)."""
+        clock: Callable[[], datetime] | None = getattr(self.app, "clock", None)
+        return clock() if clock is not None else pendulum.now("UTC")
+
+    # -- clocks -----------------------------------------------------------------------------
+
+    def _render_clocks(self) -> None:
+        detail = self.detail
+        if detail is None:
+            return
+        now = self.now()
+        tz = detail.ticket.farm_timezone
+        for clock in detail.clocks:
+            due = ""
+            if clock.met_at is not None:
+                due = _("met {when}").format(when=local_time(clock.met_at, tz, "MM-DD HH:mm"))
+            elif clock.due is not None:
+                due = _("due {when}").format(when=local_time(clock.due, tz, "MM-DD HH:mm"))
+            self.query_one(f"#clock-{clock.target.value}", ClockBar).show(clock, now, due)
+        self.query_one("#detail-downtime", Static).update(downtime_line(detail.downtime, now))
+
+    def _tick(self) -> None:
+        """1 Hz: re-render the clocks from the loaded detail; reload once a clock breaches."""
+        detail = self.detail
+        if detail is None:
+            return
+        self._render_clocks()
+        now = self.now()
+        crossed = any(
+            live_reading(c, now).state is ClockState.BREACHED and c.state is not ClockState.BREACHED
+            for c in detail.clocks
+        )
+        if crossed and not self._reloading_for_breach:
+            self._reloading_for_breach = True  # one reload per crossing, not one per second
+            self.load()
+
+    # -- actions ----------------------------------------------------------------------------
+
+    def _render_actions(self) -> None:
+        detail = self.detail
+        line = Text()
+        if detail is None:
+            return
+        keys = self._action_keys()
+        for action in detail.allowed_actions:
+            if line:
+                line.append("  ")
+            line.append(f" {keys.get(action.value, '?')} ", style="reverse bold")
+            line.append(" " + _(action.label))
+        if not detail.allowed_actions:
+            line.append(_("no actions allowed in this state"), style="dim")
+        self.query_one("#detail-actions", Static).update(line)
+
+    def _action_keys(self) -> dict[str, str]:
+        """Action value -> displayed key, from the live bindings (so keymap remaps show)."""
+        keys: dict[str, str] = {}
+        for active in self.active_bindings.values():
+            action = active.binding.action
+            if action.startswith("act('"):
+                keys.setdefault(action[5:-2], self.app.get_key_display(active.binding))
+        return keys
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Only the lifecycle's allowed actions are enabled (others vanish from the Footer)."""
+        if action == "act":
+            if self.detail is None:
+                return False
+            return Action(str(parameters[0])) in self.detail.allowed_actions
+        if action == "assign":
+            return self.detail is not None and self.detail.ticket.state.is_open
+        return True
+
+    def action_act(self, name: str) -> None:
+        """Run ``name`` on the ticket: via its form when it needs input, else directly."""
+        detail = self.detail
+        if detail is None:
+            return
+        action = Action(name)
+        if action not in detail.allowed_actions:
+            self.notify(
+                _("{action} is not allowed now").format(action=_(action.label)), severity="warning"
+            )
+            return
+        number, version = detail.ticket.number, detail.ticket.version
+        form: FormScreen | None = None
+        if action is Action.HOLD:
+            form = HoldForm(number, version)
+        elif action is Action.RESUME:
+            form = ResumeForm(number, version)
+        elif action in (Action.CANCEL, Action.REOPEN):
+            form = ReasonForm(number, version, action)
+        elif action is Action.DISPATCH:
+            form = AssignForm(number, version, Action.DISPATCH)
+        if form is not None:
+            self.app.push_screen(form, self._perform)
+        else:
+            self._perform(ActionRequest(number, action, expected_version=version))
+
+    def action_assign(self) -> None:
+        """(Re)assign the ticket to a technician without changing its state."""
+        if self.detail is not None:
+            t = self.detail.ticket
+            self.app.push_screen(AssignForm(t.number, t.version, "assign"), self._perform)
+
+    def _perform(self, request: DeskRequest | None) -> None:
+        """Hand the request to the app, then reload once it has run."""
+        if request is None:
+            return
+        outcome = self.app.perform(request)  # type: ignore[attr-defined]
+        if isinstance(outcome, Worker) or inspect.isawaitable(outcome):
+            self._reload_after(outcome)
+        else:
+            self.load()
+
+    @work(exclusive=True, group="after-action", exit_on_error=False)
+    async def _reload_after(self, outcome: object) -> None:
+        try:
+            if isinstance(outcome, Worker):
+                await outcome.wait()
+            else:
+                await outcome  # type: ignore[misc]
+        except Exception:  # the app already showed the error; still show the current state
+            pass
+        self.load()
+
+    def action_reload(self) -> None:
+        """Read the ticket again."""
+        self.load()
+
+    def action_back(self) -> None:
+        """Return to the previous screen."""
+        self.dismiss(None)

@@ -1,0 +1,691 @@
+"""Modal forms that produce desk requests: new ticket, hold/resume, cancel/reopen, assign/dispatch.
+
+Every form is keyboard-complete (Tab/Shift+Tab between fields, Enter or Ctrl+S submits, Esc
+cancels), validates inline (one line under the field, naming it) and dismisses with a
+:data:`DeskRequest` — never writing itself. Choices (farms, turbines, technicians) are loaded from
+``app.desk`` in thread workers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import ClassVar
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.message import Message
+from textual.screen import ModalScreen
+from textual.widget import Widget
+from textual.widgets import Checkbox, Input, Label, OptionList, Select, Static
+from textual.widgets.option_list import Option
+
+from windtui.domain.model import Action, Category, HoldReason, Priority
+from windtui.errors import WindtuiError
+from windtui.i18n import _, current_language
+from windtui.services.records import FarmRecord, TechnicianRecord, TurbineRecord
+from windtui.tui.keymap import N_, translate_bindings
+from windtui.tui.requests import ActionRequest, AssignRequest, DeskRequest, NewTicketRequest
+from windtui.tui.widgets.clockbar import fit
+
+# Categories whose tickets need not name a turbine (the whole farm, or advice by phone).
+TURBINE_OPTIONAL = frozenset({Category.INFRASTRUCTURE, Category.CONSULTING})
+
+TECHNICIAN_STATUS = {
+    "available": "Available",
+    "dispatched": "Dispatched",
+    "en_route": "En route",
+    "on_site": "On site",
+    "off_shift": "Off shift",
+    "on_leave": "On leave",
+}
+"""Technician status code -> English msgid."""
+
+
+def farm_name(farm: FarmRecord) -> str:
+    """The farm's name in the console's language."""
+    return farm.name_zh if current_language() == "zh_CN" else farm.name_en
+
+
+def technician_name(tech: TechnicianRecord) -> str:
+    """The technician's name in the console's language."""
+    return tech.name_zh if current_language() == "zh_CN" else tech.name_en
+
+
+@dataclass(frozen=True, slots=True)
+class Choice:
+    """One row of a :class:`FilterPicker`: a value, its display and the text typing matches."""
+
+    value: str
+    prompt: str | Text
+    search: str
+
+
+class FilterPicker(Vertical, can_focus=False):
+    """Type to filter, Up/Down to move, the highlighted row is the value.
+
+    Focus stays in the filter line, so typing, moving and Enter (submit the form) all work
+    without leaving it; the list itself is not focusable.
+    """
+
+    DEFAULT_CSS = """
+    FilterPicker { height: auto; }
+    FilterPicker > Input { width: 1fr; }
+    FilterPicker > OptionList {
+        height: auto;
+        max-height: 7;
+        border: none;
+        padding: 0;
+        background: $surface;
+    }
+    FilterPicker > .picker-empty { color: $text-muted; height: 1; }
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("down", "move(1)", N_("Next choice"), show=False, id="picker.next"),
+        Binding("up", "move(-1)", N_("Previous choice"), show=False, id="picker.previous"),
+        Binding("pagedown", "move(5)", N_("Next page"), show=False, id="picker.page_down"),
+        Binding("pageup", "move(-5)", N_("Previous page"), show=False, id="picker.page_up"),
+    ]
+
+    class Changed(Message):
+        """The picked value changed (None when nothing matches)."""
+
+        def __init__(self, picker: FilterPicker, value: str | None) -> None:
+            super().__init__()
+            self.picker = picker
+            self.value = value
+
+        @property
+        def control(self) -> FilterPicker:
+            """The picker that changed."""
+            return self.picker
+
+    def __init__(self, placeholder: str, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._placeholder = placeholder
+        self._choices: list[Choice] = []
+        self._shown: list[Choice] = []
+        self._value: str | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Input(placeholder=self._placeholder, compact=True, select_on_focus=False)
+        option_list = OptionList(compact=True)
+        option_list.can_focus = False
+        yield option_list
+        yield Static(_("no matches"), classes="picker-empty")
+
+    @property
+    def filter_text(self) -> str:
+        """What has been typed into the filter line."""
+        return self.query_one(Input).value
+
+    @property
+    def value(self) -> str | None:
+        """The highlighted choice's value."""
+        return self._value
+
+    def set_choices(self, choices: Iterable[Choice], value: str | None = None) -> None:
+        """Replace the choices (keeping the filter text) and highlight ``value`` if shown."""
+        self._choices = list(choices)
+        self._apply_filter(prefer=value)
+
+    @on(Input.Changed)
+    def _filter_changed(self, event: Input.Changed) -> None:
+        event.stop()
+        self._apply_filter(prefer=self._value)
+
+    def _apply_filter(self, prefer: str | None = None) -> None:
+        words = self.filter_text.lower().split()
+        self._shown = [c for c in self._choices if all(w in c.search.lower() for w in words)]
+        option_list = self.query_one(OptionList)
+        option_list.set_options(Option(c.prompt, id=c.value) for c in self._shown)
+        self.query_one(".picker-empty").display = not self._shown and bool(self._choices)
+        values = [c.value for c in self._shown]
+        index = values.index(prefer) if prefer in values else (0 if values else None)
+        option_list.highlighted = index
+        self._set_value(values[index] if index is not None else None)
+
+    def _set_value(self, value: str | None) -> None:
+        if value != self._value:
+            self._value = value
+            self.post_message(self.Changed(self, value))
+
+    def action_move(self, step: int) -> None:
+        """Move the highlight by ``step`` rows."""
+        if not self._shown:
+            return
+        option_list = self.query_one(OptionList)
+        current = option_list.highlighted or 0
+        index = max(0, min(len(self._shown) - 1, current + step))
+        option_list.highlighted = index
+        self._set_value(self._shown[index].value)
+
+    @on(OptionList.OptionHighlighted)
+    def _highlighted(self, event: OptionList.OptionHighlighted) -> None:
+        event.stop()  # mouse clicks: follow the list
+        self._set_value(event.option.id)
+
+    @on(OptionList.OptionSelected)
+    def _selected(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        self._set_value(event.option.id)
+
+
+class FormScreen(ModalScreen[DeskRequest | None]):
+    """Base of every form: title, fields with an error line each, a key hint, submit/cancel.
+
+    Subclasses implement :meth:`compose_fields`, :meth:`build_request` (validate with
+    :meth:`error`, return None when invalid) and :attr:`has_unsaved_input`.
+    """
+
+    DEFAULT_CSS = """
+    FormScreen { align: center middle; }
+    FormScreen > #form-box {
+        width: 84;
+        max-width: 100%;
+        height: auto;
+        max-height: 100%;
+        border: thick $accent;
+        background: $surface;
+        padding: 0 1;
+    }
+    FormScreen #form-title { text-style: bold; color: $accent; width: 1fr; margin-bottom: 1; }
+    FormScreen .form-row { height: auto; }
+    FormScreen .form-label { width: 18; height: 1; color: $text-muted; }
+    FormScreen .form-row > Input,
+    FormScreen .form-row > Select,
+    FormScreen .form-row > FilterPicker,
+    FormScreen .form-row > Checkbox { width: 1fr; }
+    FormScreen .form-error { color: $error; height: auto; padding-left: 18; display: none; }
+    FormScreen .form-error.-shown { display: block; }
+    FormScreen #form-hint { color: $text-muted; margin-top: 1; }
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "cancel", N_("Cancel"), id="form.cancel"),
+        Binding("ctrl+s", "submit", N_("Submit"), id="form.submit", priority=True),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        translate_bindings(self)
+        self._labels: dict[str, str] = {}
+
+    # -- layout -----------------------------------------------------------------------------
+
+    def form_title(self) -> str:
+        """The translated title line."""
+        raise NotImplementedError
+
+    def compose_fields(self) -> ComposeResult:
+        """Yield the form's rows (use :meth:`row`)."""
+        raise NotImplementedError
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="form-box"):
+            yield Label(self.form_title(), id="form-title")
+            yield from self.compose_fields()
+            yield Static(
+                _("Enter/Ctrl+S submit · Esc cancel · Tab next field"),
+                id="form-hint",
+            )
+
+    def row(self, name: str, label: str, widget: Widget) -> ComposeResult:
+        """A labelled field row plus its (hidden) one-line error."""
+        self._labels[name] = label
+        with Horizontal(classes="form-row"):
+            yield Label(fit(label, 17), classes="form-label")
+            yield widget
+        yield Static("", id=f"{name}-error", classes="form-error")
+
+    # -- validation -------------------------------------------------------------------------
+
+    def error(self, name: str, problem: str) -> None:
+        """Show ``problem`` under field ``name``, prefixed with the field's label."""
+        text = _("{field}: {problem}").format(field=self._labels.get(name, name), problem=problem)
+        widget = self.query_one(f"#{name}-error", Static)
+        widget.update(text)
+        widget.add_class("-shown")
+
+    def clear_errors(self) -> None:
+        """Hide every error line."""
+        for widget in self.query(".form-error"):
+            widget.remove_class("-shown")
+            if isinstance(widget, Static):
+                widget.update("")
+
+    @property
+    def errors(self) -> dict[str, str]:
+        """Field name -> error text currently shown (for tests and the app)."""
+        return {
+            str(widget.id).removesuffix("-error"): str(widget.render())
+            for widget in self.query(".form-error.-shown")
+        }
+
+    def build_request(self) -> DeskRequest | None:
+        """Validate and build the request, or report errors and return None."""
+        raise NotImplementedError
+
+    @property
+    def has_unsaved_input(self) -> bool:
+        """True once the user has typed or picked something that Esc would throw away."""
+        raise NotImplementedError
+
+    # -- actions ----------------------------------------------------------------------------
+
+    def action_submit(self) -> None:
+        """Validate; dismiss with the request when valid, else focus the first bad field."""
+        self.clear_errors()
+        request = self.build_request()
+        if request is not None:
+            self.dismiss(request)
+            return
+        first = next(iter(self.errors), None)
+        if first is not None:
+            target = self.query(f"#{first}")
+            if target:
+                widget = target.first()
+                focusable = widget if widget.can_focus else widget.query(Input).first()
+                focusable.focus()
+
+    def action_cancel(self) -> None:
+        """Close without a request."""
+        self.dismiss(None)
+
+    @on(Input.Submitted)
+    def _enter_submits(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.action_submit()
+
+    def text(self, name: str) -> str:
+        """The stripped value of Input ``#name``."""
+        return self.query_one(f"#{name}", Input).value.strip()
+
+    def load_error(self, name: str, error: Exception) -> None:
+        """Report a failed choice load under the field it was for."""
+        message = str(error) if isinstance(error, WindtuiError) else repr(error)
+        self.error(name, _("could not load choices ({error})").format(error=message))
+
+
+def _enum_options(members: Sequence[Category | Priority | HoldReason]) -> list[tuple[str, str]]:
+    return [(_(m.label), m.value) for m in members]
+
+
+class NewTicketForm(FormScreen):
+    """Register a ticket: farm, turbine (searchable), category, priority, fault, title, reporter."""
+
+    AUTO_FOCUS = "#farm"
+
+    def __init__(self, *, farm: str | None = None) -> None:
+        super().__init__()
+        self._initial_farm = farm
+        self._turbines: dict[str, list[TurbineRecord]] = {}
+
+    def form_title(self) -> str:
+        return _("New ticket")
+
+    def compose_fields(self) -> ComposeResult:
+        yield from self.row(
+            "farm", _("Farm"), Select([], prompt=_("choose a farm"), id="farm", compact=True)
+        )
+        yield from self.row(
+            "turbine", _("Turbine"), FilterPicker(_("type to filter turbines"), id="turbine")
+        )
+        yield from self.row(
+            "category",
+            _("Category"),
+            Select(
+                _enum_options(list(Category)),
+                value=Category.FAULT.value,
+                allow_blank=False,
+                id="category",
+                compact=True,
+            ),
+        )
+        yield from self.row(
+            "priority",
+            _("Priority"),
+            Select(
+                _enum_options(list(Priority)),
+                value=Priority.P3.value,
+                allow_blank=False,
+                id="priority",
+                compact=True,
+            ),
+        )
+        yield from self.row(
+            "fault_code",
+            _("Fault code"),
+            Input(placeholder="F-1234", id="fault_code", compact=True),
+        )
+        yield from self.row("title", _("Title"), Input(id="title", compact=True))
+        yield from self.row("description", _("Description"), Input(id="description", compact=True))
+        yield from self.row("reporter", _("Reporter"), Input(id="reporter", compact=True))
+        yield from self.row("contact", _("Contact"), Input(id="contact", compact=True))
+        yield from self.row(
+            "turbine_stopped",
+            _("Turbine stopped"),
+            Checkbox(
+                _("the turbine is stopped (starts downtime)"), id="turbine_stopped", compact=True
+            ),
+        )
+
+    def on_mount(self) -> None:
+        self._load_farms()
+
+    # -- choices ----------------------------------------------------------------------------
+
+    @work(thread=True, exclusive=True, group="farms", exit_on_error=False)
+    def _load_farms(self) -> None:
+        try:
+            farms = self.app.desk.farms()  # type: ignore[attr-defined]
+        except Exception as error:  # shown under the field; the form stays usable
+            self.app.call_from_thread(self.load_error, "farm", error)
+            return
+        self.app.call_from_thread(self._set_farms, farms)
+
+    def _set_farms(self, farms: list[FarmRecord]) -> None:
+        select = self.query_one("#farm", Select)
+        select.set_options((f"{f.code}  {farm_name(f)}", f.code) for f in farms)
+        codes = [f.code for f in farms]
+        initial = self._initial_farm if self._initial_farm in codes else None
+        if initial is None and len(codes) == 1:
+            initial = codes[0]
+        if initial is not None:
+            select.value = initial
+
+    @on(Select.Changed, "#farm")
+    def _farm_changed(self, event: Select.Changed) -> None:
+        picker = self.query_one("#turbine", FilterPicker)
+        if event.value is Select.NULL:
+            picker.set_choices([])
+            return
+        farm = str(event.value)
+        if farm in self._turbines:
+            self._set_turbines(farm, self._turbines[farm])
+        else:
+            picker.set_choices([])
+            self._load_turbines(farm)
+
+    @work(thread=True, exclusive=True, group="turbines", exit_on_error=False)
+    def _load_turbines(self, farm: str) -> None:
+        try:
+            turbines = self.app.desk.turbines(farm)  # type: ignore[attr-defined]
+        except Exception as error:
+            self.app.call_from_thread(self.load_error, "turbine", error)
+            return
+        self.app.call_from_thread(self._set_turbines, farm, turbines)
+
+    def _set_turbines(self, farm: str, turbines: list[TurbineRecord]) -> None:
+        self._turbines[farm] = turbines
+        if self.query_one("#farm", Select).value != farm:
+            return  # the farm changed again while loading
+        self.query_one("#turbine", FilterPicker).set_choices(
+            Choice(
+                t.id,
+                f"{fit(t.id, 10)} {fit(t.model, 14)} {t.rated_kw:>5} kW  {t.status}",
+                f"{t.id} {t.position} {t.model} {t.status}",
+            )
+            for t in turbines
+        )
+
+    # -- request ----------------------------------------------------------------------------
+
+    def build_request(self) -> NewTicketRequest | None:
+        farm = self.query_one("#farm", Select).value
+        category = Category(str(self.query_one("#category", Select).value))
+        priority = Priority(str(self.query_one("#priority", Select).value))
+        turbine = self.query_one("#turbine", FilterPicker).value
+        stopped = self.query_one("#turbine_stopped", Checkbox).value
+        title = self.text("title")
+        valid = True
+        if farm is Select.NULL:
+            self.error("farm", _("choose a farm"))
+            valid = False
+        if turbine is None and category not in TURBINE_OPTIONAL:
+            self.error(
+                "turbine",
+                _("choose a turbine (required for {category})").format(category=_(category.label)),
+            )
+            valid = False
+        if stopped and turbine is None:
+            self.error("turbine_stopped", _("needs a turbine"))
+            valid = False
+        if not title:
+            self.error("title", _("required"))
+            valid = False
+        if not valid:
+            return None
+        return NewTicketRequest(
+            farm=str(farm),
+            category=category,
+            priority=priority,
+            title=title,
+            turbine=turbine,
+            description=self.text("description"),
+            fault_code=self.text("fault_code") or None,
+            reporter=self.text("reporter") or None,
+            contact=self.text("contact") or None,
+            turbine_stopped=stopped,
+        )
+
+    @property
+    def has_unsaved_input(self) -> bool:
+        typed = any(
+            self.text(name)
+            for name in ("fault_code", "title", "description", "reporter", "contact")
+        )
+        picker = self.query_one("#turbine", FilterPicker)
+        return (
+            typed or bool(picker.filter_text) or self.query_one("#turbine_stopped", Checkbox).value
+        )
+
+
+class HoldForm(FormScreen):
+    """Put a ticket on hold: a reason (which decides the paused clocks) and evidence."""
+
+    AUTO_FOCUS = "#reason"
+
+    def __init__(self, number: int, version: int | None) -> None:
+        super().__init__()
+        self.number = number
+        self.version = version
+
+    def form_title(self) -> str:
+        return _("Hold ticket #{number}").format(number=self.number)
+
+    def compose_fields(self) -> ComposeResult:
+        yield from self.row(
+            "reason",
+            _("Reason"),
+            Select(
+                _enum_options(list(HoldReason)),
+                prompt=_("choose a hold reason"),
+                id="reason",
+                compact=True,
+            ),
+        )
+        yield from self.row(
+            "evidence",
+            _("Evidence"),
+            Input(
+                placeholder=_("e.g. wind 18 m/s at hub, forecast until 14:00"),
+                id="evidence",
+                compact=True,
+            ),
+        )
+
+    def build_request(self) -> ActionRequest | None:
+        reason = self.query_one("#reason", Select).value
+        evidence = self.text("evidence")
+        if reason is Select.NULL:
+            self.error("reason", _("choose a hold reason"))
+        if not evidence:
+            self.error("evidence", _("required"))
+        if reason is Select.NULL or not evidence:
+            return None
+        return ActionRequest(
+            self.number,
+            Action.HOLD,
+            reason=str(reason),
+            evidence=evidence,
+            expected_version=self.version,
+        )
+
+    @property
+    def has_unsaved_input(self) -> bool:
+        return (
+            bool(self.text("evidence"))
+            or self.query_one("#reason", Select).value is not Select.NULL
+        )
+
+
+class ResumeForm(FormScreen):
+    """End the current hold, with an optional note (kept on the hold record)."""
+
+    AUTO_FOCUS = "#note"
+
+    def __init__(self, number: int, version: int | None) -> None:
+        super().__init__()
+        self.number = number
+        self.version = version
+
+    def form_title(self) -> str:
+        return _("Resume ticket #{number}").format(number=self.number)
+
+    def compose_fields(self) -> ComposeResult:
+        yield from self.row(
+            "note", _("Note"), Input(placeholder=_("optional"), id="note", compact=True)
+        )
+
+    def build_request(self) -> ActionRequest:
+        return ActionRequest(
+            self.number,
+            Action.RESUME,
+            reason=self.text("note") or None,
+            expected_version=self.version,
+        )
+
+    @property
+    def has_unsaved_input(self) -> bool:
+        return bool(self.text("note"))
+
+
+class ReasonForm(FormScreen):
+    """Cancel or reopen a ticket: the reason is required and goes into the event log."""
+
+    AUTO_FOCUS = "#reason"
+
+    def __init__(self, number: int, version: int | None, action: Action) -> None:
+        if action not in (Action.CANCEL, Action.REOPEN):
+            raise ValueError(f"ReasonForm is for cancel/reopen, not {action}")
+        super().__init__()
+        self.number = number
+        self.version = version
+        self.action = action
+
+    def form_title(self) -> str:
+        if self.action is Action.CANCEL:
+            return _("Cancel ticket #{number}").format(number=self.number)
+        return _("Reopen ticket #{number}").format(number=self.number)
+
+    def compose_fields(self) -> ComposeResult:
+        yield from self.row("reason", _("Reason"), Input(id="reason", compact=True))
+
+    def build_request(self) -> ActionRequest | None:
+        reason = self.text("reason")
+        if not reason:
+            self.error("reason", _("required"))
+            return None
+        return ActionRequest(self.number, self.action, reason=reason, expected_version=self.version)
+
+    @property
+    def has_unsaved_input(self) -> bool:
+        return bool(self.text("reason"))
+
+
+def technician_choice(tech: TechnicianRecord) -> Choice:
+    """A picker row: login, name, status, base and current ticket, aligned by cell width."""
+    status = _(TECHNICIAN_STATUS.get(tech.status, tech.status))
+    style = (
+        "green"
+        if tech.status == "available"
+        else ("dim" if tech.status.startswith("o") and tech.status != "on_site" else "")
+    )
+    prompt = Text(fit(tech.login, 10))
+    prompt.append(fit(technician_name(tech), 14))
+    prompt.append(fit(status, 10), style=style)
+    prompt.append(fit(tech.base, 10))
+    if tech.current_ticket is not None:
+        prompt.append(f"#{tech.current_ticket}", style="dim")
+    if tech.certificate_warning:
+        prompt.append(" ⚠", style="yellow")
+    search = " ".join((tech.login, tech.name_zh, tech.name_en, tech.base, tech.status, status))
+    return Choice(tech.login, prompt, search)
+
+
+class AssignForm(FormScreen):
+    """Pick a technician to dispatch (``action=dispatch``) or to (re)assign the ticket to."""
+
+    AUTO_FOCUS = "#technician Input"
+
+    def __init__(self, number: int, version: int | None, action: Action | str = "assign") -> None:
+        super().__init__()
+        self.number = number
+        self.version = version
+        self.action = action
+
+    @property
+    def dispatching(self) -> bool:
+        """True for the dispatch action (state change), False for a plain (re)assignment."""
+        return self.action == Action.DISPATCH
+
+    def form_title(self) -> str:
+        if self.dispatching:
+            return _("Dispatch ticket #{number}").format(number=self.number)
+        return _("Assign ticket #{number}").format(number=self.number)
+
+    def compose_fields(self) -> ComposeResult:
+        yield from self.row(
+            "technician",
+            _("Technician"),
+            FilterPicker(_("type a login, name, base or status"), id="technician"),
+        )
+
+    def on_mount(self) -> None:
+        self._load_technicians()
+
+    @work(thread=True, exclusive=True, group="technicians", exit_on_error=False)
+    def _load_technicians(self) -> None:
+        try:
+            technicians = self.app.desk.technicians()  # type: ignore[attr-defined]
+        except Exception as error:
+            self.app.call_from_thread(self.load_error, "technician", error)
+            return
+        self.app.call_from_thread(self._set_technicians, technicians)
+
+    def _set_technicians(self, technicians: list[TechnicianRecord]) -> None:
+        # Available technicians first: they are who a dispatcher is looking for.
+        ordered = sorted(technicians, key=lambda t: (t.status != "available", t.login))
+        self.query_one("#technician", FilterPicker).set_choices(
+            technician_choice(t) for t in ordered
+        )
+
+    def build_request(self) -> ActionRequest | AssignRequest | None:
+        login = self.query_one("#technician", FilterPicker).value
+        if login is None:
+            self.error("technician", _("choose a technician"))
+            return None
+        if self.dispatching:
+            return ActionRequest(
+                self.number, Action.DISPATCH, technician=login, expected_version=self.version
+            )
+        return AssignRequest(self.number, login, expected_version=self.version)
+
+    @property
+    def has_unsaved_input(self) -> bool:
+        return bool(self.query_one("#technician", FilterPicker).filter_text)

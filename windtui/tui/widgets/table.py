@@ -174,6 +174,21 @@ class LineTable(ScrollView, can_focus=True):
         self._painted.clear()
         self.refresh()
 
+    def replace_rows(self, keys: list[Hashable]) -> None:
+        """Replace the rows without a full repaint: the next :meth:`tick` repaints changed lines.
+
+        For lists re-ranked every second (deadlines): the cursor follows its key when it survives.
+        """
+        self._keys = keys
+        self._index = {k: i for i, k in enumerate(keys)}
+        if self.cursor_key not in self._index:
+            self.cursor_key = keys[0] if keys else None
+        if self.virtual_size.height != len(keys):
+            self.virtual_size = Size(0, len(keys))
+        if not keys:
+            self._painted.clear()
+            self.refresh()
+
     def invalidate(self, keys: Sequence[Hashable] | None = None) -> None:
         """Forget computed cells (all, or of ``keys``) so the next tick/paint recomputes them."""
         if keys is None:
@@ -269,6 +284,13 @@ class LineTable(ScrollView, can_focus=True):
             else:
                 self.refresh_line(int(self.scroll_y) + y)
             changed += 1
+        for y in [y for y in self._painted if y >= len(self.visible_keys())]:
+            # Lines whose row went away (the list got shorter) are blanked.
+            del self._painted[y]
+            self.refresh_line(int(self.scroll_y) + y)
+            changed += 1
+        if not self._keys:
+            self.refresh_line(0)  # the "nothing to show" line
         return changed
 
     # -- cursor -------------------------------------------------------------------------------

@@ -1,0 +1,78 @@
+"""The desk header: the desk clock (its own narrow widget, at the left) and the board counts.
+
+The clock is the only thing in the header that changes every second, so it is a separate widget
+at x=0: a tick repaints ~20 cells. The counts repaint only when a count changes.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Horizontal
+from textual.widgets import Static
+
+from windtui.i18n import _
+
+
+class DeskClock(Static):
+    """``2026-11-27 13:45:07 CST`` in the desk's timezone."""
+
+    DEFAULT_CSS = "DeskClock { width: 24; text-style: bold; }"
+
+    def __init__(self, timezone: str, *, id: str | None = None) -> None:
+        super().__init__("", id=id)
+        self.zone = ZoneInfo(timezone)
+        self._text = ""
+
+    def show(self, now: datetime) -> None:
+        """Display ``now`` (UTC-aware) in the desk timezone; repaints only when the text changes."""
+        text = now.astimezone(self.zone).strftime("%Y-%m-%d %H:%M:%S %Z")
+        if text != self._text:
+            self._text = text
+            self.update(text)
+
+
+class DeskCounts(Static):
+    """Open / at risk / breached / on hold."""
+
+    DEFAULT_CSS = "DeskCounts { width: 1fr; }"
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__("", id=id)
+        self._counts: tuple[int, int, int, int] | None = None
+
+    def show(self, open_: int, at_risk: int, breached: int, on_hold: int) -> None:
+        """Display the counts; repaints only when one changed."""
+        counts = (open_, at_risk, breached, on_hold)
+        if counts == self._counts:
+            return
+        self._counts = counts
+        text = Text()
+        text.append(_("Open {n}").format(n=open_) + "  ")
+        text.append(_("At risk {n}").format(n=at_risk) + "  ",
+                    style="bold yellow" if at_risk else "")  # fmt: skip
+        text.append(_("Breached {n}").format(n=breached) + "  ",
+                    style="bold red" if breached else "")  # fmt: skip
+        text.append(_("On hold {n}").format(n=on_hold))
+        self.update(text)
+
+
+class DeskHeader(Horizontal):
+    """Clock, counts and the desk name on one line."""
+
+    DEFAULT_CSS = """
+    DeskHeader { height: 1; background: $panel; }
+    DeskHeader > #desk-title { width: auto; color: $text-muted; padding: 0 1; }
+    """
+
+    def __init__(self, timezone: str, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.timezone = timezone
+
+    def compose(self) -> ComposeResult:
+        yield DeskClock(self.timezone, id="desk-clock")
+        yield DeskCounts(id="desk-counts")
+        yield Static(_("windtui dispatch desk"), id="desk-title")

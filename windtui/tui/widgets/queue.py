@@ -1,0 +1,247 @@
+"""The ticket queue: every open ticket, sortable and filterable, live at 1 Hz.
+
+Columns (left to right): time left on the next clock, number, priority, farm/turbine, category,
+title, state with hold marker (‖), the next clock's target, owner. The time-left column comes
+first on purpose: it is the only one that changes every second, and Textual resends a changed
+span from the widget's left edge, so a tick costs ~10 cells per changed row over SSH.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable
+from typing import Any, ClassVar
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical
+from textual.message import Message
+from textual.widgets import Input, Static
+
+from windtui.domain.model import ClockState, Priority
+from windtui.i18n import _
+from windtui.services.records import TicketSnapshot
+from windtui.tui.filtering import FilterError, TicketFilter, parse_filter
+from windtui.tui.keymap import N_
+from windtui.tui.widgets.cells import fit, format_remaining, next_clock
+from windtui.tui.widgets.state import DeskState
+from windtui.tui.widgets.table import Cell, Column, LineTable
+
+CLOCK_STYLE = {
+    ClockState.RUNNING: "line-table--running",
+    ClockState.AT_RISK: "line-table--at-risk",
+    ClockState.BREACHED: "line-table--breached",
+    ClockState.PAUSED: "line-table--paused",
+    ClockState.MET: "line-table--met",
+}
+PAUSE_MARK = "‖"
+_FAR = (1, 0.0)  # sort key of tickets without a running clock: after every due one
+
+
+def _due_key(state: DeskState) -> Callable[[TicketSnapshot], Any]:
+    def key(t: TicketSnapshot) -> Any:
+        due = state.board.next_due(t.id)
+        return (0, due[1].timestamp()) if due else _FAR
+
+    return key
+
+
+_PRIORITY_RANK = {p: i for i, p in enumerate(Priority)}
+
+# sort id -> (column title msgid, key factory). Cycled by ``s`` in this order.
+SORTS: dict[str, tuple[str, Callable[[DeskState], Callable[[TicketSnapshot], Any]]]] = {
+    "due": (N_("Due"), _due_key),
+    "number": (N_("No."), lambda s: lambda t: t.number),
+    "priority": (N_("P"), lambda s: lambda t: (_PRIORITY_RANK[t.priority], t.number)),
+    "farm": (N_("Farm/turbine"), lambda s: lambda t: (t.turbine or t.farm, t.number)),
+    "category": (N_("Category"), lambda s: lambda t: (t.category.value, t.number)),
+    "state": (N_("State"), lambda s: lambda t: (list(type(t.state)).index(t.state), t.number)),
+    "owner": (N_("Owner"), lambda s: lambda t: (t.owner_name or t.owner or "\uffff", t.number)),
+    "title": (N_("Title"), lambda s: lambda t: (t.title.lower(), t.number)),
+}
+_SORT_COLUMN = {
+    "due": "due", "number": "no", "priority": "p", "farm": "where",
+    "category": "cat", "state": "state", "owner": "owner", "title": "title",
+}  # fmt: skip
+
+
+class TicketQueue(LineTable):
+    """Open tickets as lines; the cursor follows the ticket id through every refresh."""
+
+    COLUMNS = (
+        Column("due", N_("Due"), 10, align="right"),
+        Column("no", N_("No."), 6, align="right"),
+        Column("p", N_("P"), 2),
+        Column("where", N_("Farm/turbine"), 9),
+        Column("cat", N_("Category"), 8, drop=2),
+        Column("title", N_("Title"), 14, flex=True),
+        Column("state", N_("State"), 12),
+        Column("target", N_("Clock"), 8, drop=3),
+        Column("owner", N_("Owner"), 8, drop=1),
+    )
+    EMPTY_TEXT = N_("No open tickets match")
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("s", "cycle_sort", N_("Sort"), id="view.sort"),
+        Binding("S", "reverse_sort", N_("Reverse sort"), show=False, id="view.sort_reverse"),
+    ]
+
+    class ViewChanged(Message):
+        """Sort, filter or the number of rows changed (the pane retitles itself)."""
+
+    def __init__(self, state: DeskState, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.state = state
+        self.filter: TicketFilter = parse_filter("")
+        self.sort_by = "due"
+        self.sort_reverse = False
+
+    # -- view ---------------------------------------------------------------------------------
+    def rebuild(self) -> None:
+        """Re-filter and re-sort every ticket (after a data, filter or sort change)."""
+        tickets = self.state.tickets.values()
+        if self.filter.active:
+            tickets = [t for t in tickets if self.filter.matches(t)]
+        key = SORTS[self.sort_by][1](self.state)
+        ordered = sorted(tickets, key=key, reverse=self.sort_reverse)
+        self.set_rows([t.id for t in ordered])
+        self.post_message(self.ViewChanged())
+
+    def set_filter(self, text: str) -> None:
+        """Apply a filter line; raises FilterError and keeps the old filter when it is bad."""
+        self.filter = parse_filter(text)
+        self.rebuild()
+
+    def action_cycle_sort(self) -> None:
+        """Sort by the next column."""
+        names = list(SORTS)
+        self.sort_by = names[(names.index(self.sort_by) + 1) % len(names)]
+        self.rebuild()
+
+    def action_reverse_sort(self) -> None:
+        """Reverse the sort order."""
+        self.sort_reverse = not self.sort_reverse
+        self.rebuild()
+
+    def header_text(self) -> str:
+        """Column titles, with ▲/▼ on the sort column."""
+        mark = "▼" if self.sort_reverse else "▲"
+        sorted_column = _SORT_COLUMN[self.sort_by]
+        parts = []
+        for column, width in self.columns():
+            title = _(column.title) + (mark if column.key == sorted_column else "")
+            parts.append(fit(title, width, column.align))
+        return " ".join(parts)
+
+    @property
+    def selected(self) -> TicketSnapshot | None:
+        """The ticket under the cursor."""
+        return self.state.tickets.get(self.cursor_key) if self.cursor_key is not None else None
+
+    # -- rows ---------------------------------------------------------------------------------
+    def row_cells(self, key: Hashable) -> tuple[Cell, ...]:
+        """Cells of one ticket at the state's ``now``."""
+        t = self.state.tickets[key]  # type: ignore[index]
+        clock = next_clock(self.state.board.clocks(t.id, self.state.now))
+        if clock is None:
+            due: Cell = ("", None)
+            target: Cell = ("", None)
+        else:
+            text = format_remaining(clock.remaining_seconds)
+            if clock.state is ClockState.PAUSED:
+                text = PAUSE_MARK + text
+            due = (text, CLOCK_STYLE.get(clock.state))
+            target = (_(clock.target.label), None)
+        state_text = _(t.state.label)
+        if t.hold is not None:
+            state_text = f"{PAUSE_MARK}{_(t.hold.label)}·{state_text}"
+        return (
+            due,
+            (str(t.number), None),
+            (t.priority.value, "line-table--urgent" if t.priority is Priority.P1 else None),
+            (t.turbine or t.farm, None),
+            (_(t.category.label), "line-table--dim"),
+            (t.title, None),
+            (state_text, "line-table--paused" if t.hold else None),
+            target,
+            (t.owner_name or t.owner or "—", "line-table--dim" if not t.owner else None),
+        )
+
+
+class QueuePane(Vertical):
+    """The queue with its header line and the ``/`` filter input."""
+
+    DEFAULT_CSS = """
+    QueuePane > .pane-head { height: 1; color: $text-muted; text-style: bold; }
+    QueuePane > Input { display: none; height: 3; }
+    QueuePane > Input.-open { display: block; }
+    """
+
+    def __init__(self, state: DeskState, *, id: str | None = None, classes: str = "") -> None:
+        super().__init__(id=id, classes=classes)
+        self.state = state
+
+    def compose(self) -> ComposeResult:
+        yield Static("", classes="pane-head", id="queue-head")
+        yield TicketQueue(self.state, id="queue")
+        yield Input(placeholder=_("filter: p:1 farm:DBC state:onsite hold:weather text…"),
+                    id="queue-filter")  # fmt: skip
+
+    @property
+    def queue(self) -> TicketQueue:
+        """The queue widget."""
+        return self.query_one(TicketQueue)
+
+    def on_mount(self) -> None:
+        self.retitle()
+
+    def on_resize(self) -> None:
+        self.call_after_refresh(self.retitle)
+
+    @on(TicketQueue.ViewChanged)
+    def retitle(self) -> None:
+        """Header line and border title: counts, sort and filter."""
+        queue = self.queue
+        self.query_one("#queue-head", Static).update(queue.header_text())
+        title = _("Queue {shown}/{total}").format(
+            shown=len(queue.keys), total=len(self.state.tickets)
+        )
+        if queue.filter.active:
+            title += "  /" + queue.filter.text
+        self.border_title = title
+
+    def open_filter(self) -> None:
+        """Show the filter input with the current filter, focused."""
+        box = self.query_one(Input)
+        box.value = self.queue.filter.text
+        box.add_class("-open")
+        box.focus()
+
+    def close_filter(self) -> None:
+        """Hide the filter input and focus the queue again."""
+        box = self.query_one(Input)
+        box.remove_class("-open")
+        self.queue.focus()
+
+    @on(Input.Changed, "#queue-filter")
+    def _live_filter(self, event: Input.Changed) -> None:
+        # Filter as you type; a half-typed term that does not parse yet is simply not applied.
+        try:
+            self.queue.set_filter(event.value)
+        except FilterError:
+            return
+        event.input.border_subtitle = ""
+
+    @on(Input.Submitted, "#queue-filter")
+    def _submit_filter(self, event: Input.Submitted) -> None:
+        try:
+            self.queue.set_filter(event.value)
+        except FilterError as error:
+            event.input.border_subtitle = str(error)
+            return
+        self.close_filter()
+
+    def on_key(self, event: Any) -> None:
+        if event.key == "escape" and self.query_one(Input).has_class("-open"):
+            event.stop()
+            self.close_filter()

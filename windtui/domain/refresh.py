@@ -1,0 +1,380 @@
+"""The SLA board: every open ticket's clocks kept current at 1 Hz without recomputing them.
+
+Per ticket the board keeps a :class:`~windtui.domain.sla.TicketPlan` (replanned only when the
+ticket's version, its farm calendar or the policy digest changes). A running clock changes state
+only at two known instants, at-risk and due, so those sit in a min-heap; ``refresh(now)`` pops the
+instants that have passed and touches nothing else. Counts are maintained incrementally.
+
+Alerts: ``refresh`` reports ``(ticket_id, target, state)`` once when a clock *enters* at-risk or
+breached, as observed by this board. A ticket's first evaluation after it is first upserted
+raises no alerts: a console that starts up (or reloads a ticket it had never seen) must not toast
+hundreds of old breaches; those show in the counts and the countdown pane instead. An alert is not
+repeated for the same clock cycle (the same clock start), even if a replan moves the clock back
+out of that state and in again; a new cycle (reopen, report returned for rework) alerts afresh.
+
+Not thread-safe: one console owns one board and calls it from its event loop.
+"""
+
+from __future__ import annotations
+
+import heapq
+from bisect import bisect_left, insort
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from windtui.domain.model import Clock, ClockState, Target, Timeline
+from windtui.domain.policy import PolicySet
+from windtui.domain.sla import PAUSED, RUNNING, ClockPlan, TicketPlan, evaluate, plan_ticket
+from windtui.errors import NotFound
+from windtui.i18n import _
+
+_AT_RISK, _BREACHED = 1, 2  # alert levels; a clock alerts once per level per cycle
+_LEVEL = {ClockState.AT_RISK: _AT_RISK, ClockState.BREACHED: _BREACHED}
+_STATE_OF_LEVEL = {_AT_RISK: ClockState.AT_RISK, _BREACHED: ClockState.BREACHED}
+
+
+@dataclass(frozen=True, slots=True)
+class BoardCounts:
+    """Ticket counts for the status bar (as of the last refresh)."""
+
+    open: int = 0
+    at_risk: int = 0  # tickets with at least one at-risk clock
+    breached: int = 0  # tickets with at least one breached clock
+    on_hold: int = 0  # tickets with an open hold
+
+
+@dataclass
+class RefreshResult:
+    """What a refresh changed. ``changed`` lists tickets whose clock states moved (to repaint)."""
+
+    alerts: list[tuple[int, Target, ClockState]] = field(default_factory=list)
+    changed: list[int] = field(default_factory=list)
+
+
+class _Entry:
+    """One ticket on the board."""
+
+    __slots__ = (
+        "alert_cycle",
+        "alerted",
+        "farm_calendar",
+        "farm_tz",
+        "fresh",
+        "gen",
+        "heap_items",
+        "n_breached",
+        "n_risk",
+        "plan",
+        "states",
+        "timeline",
+        "version",
+    )
+
+    def __init__(self, version: int, timeline: Timeline, farm_tz: str, farm_calendar: str) -> None:
+        self.version = version
+        self.timeline = timeline
+        self.farm_tz = farm_tz
+        self.farm_calendar = farm_calendar
+        self.plan: TicketPlan | None = None
+        self.gen = 0  # bumped on every replan: heap items of older generations are stale
+        self.fresh = True  # never evaluated: its first states raise no alerts
+        self.heap_items = 0  # live heap items of the current generation
+        self.states: list[ClockState] | None = None  # None until evaluated by a refresh
+        self.n_risk = 0
+        self.n_breached = 0
+        self.alerted = [0] * len(Target)  # highest alert level raised, per clock
+        self.alert_cycle: list[datetime | None] = [None] * len(Target)  # clock start it was for
+
+
+class SlaBoard:
+    """Live SLA state of the open tickets; see the module docstring."""
+
+    def __init__(self, policy: PolicySet) -> None:
+        self.policy = policy
+        self._entries: dict[int, _Entry] = {}
+        self._pending: set[int] = set()  # (re)planned, not yet evaluated at a refresh instant
+        # (instant, ticket_id, clock index, generation, alert level)
+        self._heap: list[tuple[float, int, int, int, int]] = []
+        self._by_due: list[tuple[float, int, int]] = []  # running clocks by due instant
+        # paused clocks by remaining business seconds: a lower bound of their projected due
+        self._paused: list[tuple[float, int, int]] = []
+        self._stale = 0  # heap items of old generations still in the heap
+        self._open = self._at_risk = self._breached = self._on_hold = 0
+
+    # -- inputs ---------------------------------------------------------------------------------
+
+    @property
+    def counts(self) -> BoardCounts:
+        """Ticket counts: open and on-hold from the last upsert, at-risk and breached as of the
+        last refresh (a ticket upserted since is counted there at the next refresh)."""
+        return BoardCounts(self._open, self._at_risk, self._breached, self._on_hold)
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def __contains__(self, ticket_id: object) -> bool:
+        return ticket_id in self._entries
+
+    def set_policy(self, policy: PolicySet) -> None:
+        """Switch policy; a different digest replans every ticket from its receipt.
+
+        Like a console start-up, a policy switch raises no alerts for clocks that are at risk or
+        breached under the new policy at the next refresh: they show in the counts instead.
+        """
+        old_digest = self.policy.digest
+        self.policy = policy
+        if policy.digest == old_digest:
+            return
+        self._heap.clear()
+        self._stale = 0
+        self._by_due.clear()
+        self._paused.clear()
+        for ticket_id, entry in self._entries.items():
+            self._uncount(entry)
+            entry.heap_items = 0
+            entry.fresh = True
+            self._plan(ticket_id, entry, index=False)
+        self._by_due.sort()
+        self._paused.sort()
+
+    def upsert(
+        self,
+        ticket_id: int,
+        version: int,
+        timeline: Timeline,
+        *,
+        farm_tz: str,
+        farm_calendar: str,
+    ) -> None:
+        """Add or update a ticket; replans only when its version (or farm calendar) changed."""
+        entry = self._entries.get(ticket_id)
+        if entry is not None:
+            if (entry.version, entry.farm_tz, entry.farm_calendar) == (
+                version,
+                farm_tz,
+                farm_calendar,
+            ):
+                return
+            self._retract(ticket_id, entry)
+            entry.version, entry.timeline = version, timeline
+            entry.farm_tz, entry.farm_calendar = farm_tz, farm_calendar
+        else:
+            entry = _Entry(version, timeline, farm_tz, farm_calendar)
+            self._entries[ticket_id] = entry
+        self._plan(ticket_id, entry, index=True)
+
+    def remove(self, ticket_id: int) -> None:
+        """Forget a ticket (closed, cancelled or out of the console's scope)."""
+        entry = self._entries.pop(ticket_id, None)
+        if entry is not None:
+            self._retract(ticket_id, entry)
+        self._pending.discard(ticket_id)
+
+    # -- the hot path ---------------------------------------------------------------------------
+
+    def refresh(self, now: datetime) -> RefreshResult:
+        """Bring states and counts to ``now``; cost ~ the number of clocks that changed state."""
+        now_ts = now.timestamp()
+        result = RefreshResult()
+        changed: set[int] = set()
+        if self._pending:
+            for ticket_id in self._pending:
+                self._evaluate(ticket_id, self._entries[ticket_id], now_ts, result)
+                changed.add(ticket_id)
+            self._pending.clear()
+        heap, entries = self._heap, self._entries
+        while heap and heap[0][0] <= now_ts:
+            _at, ticket_id, index, gen, level = heapq.heappop(heap)
+            entry = entries.get(ticket_id)
+            if entry is None or entry.gen != gen or entry.plan is None:
+                self._stale -= 1
+                continue  # stale: the ticket was replanned or removed
+            entry.heap_items -= 1
+            if level == _AT_RISK and now_ts >= entry.plan.clocks[index].due_at:
+                continue  # jumped straight past the due instant: the breach item reports it
+            self._enter(ticket_id, entry, index, _STATE_OF_LEVEL[level], result)
+            changed.add(ticket_id)
+        if self._stale > 1024 and 2 * self._stale > len(heap):
+            self._compact()
+        result.changed = sorted(changed)
+        return result
+
+    # -- reads ----------------------------------------------------------------------------------
+
+    def clocks(self, ticket_id: int, now: datetime) -> tuple[Clock, ...]:
+        """The seven clocks of one ticket at ``now`` (for rows on screen)."""
+        return evaluate(self._entry(ticket_id).plan, now)
+
+    def next_due(self, ticket_id: int) -> tuple[Target, datetime] | None:
+        """The earliest due among the ticket's running (not paused, not stopped) clocks."""
+        plan = self._entry(ticket_id).plan
+        return None if plan is None else plan.next_due
+
+    def nearest(self, limit: int, now: datetime) -> list[tuple[int, Clock]]:
+        """Open clocks by due instant (most overdue first); paused ones by their projected due.
+
+        Running clocks come from a list kept sorted by due; paused clocks are scanned in order of
+        remaining business time, which bounds their projected due from below (a business second
+        is never shorter than a wall second), so the scan stops early.
+        """
+        if limit <= 0:
+            return []
+        now_ts = now.timestamp()
+        picked: list[tuple[float, int, int]] = list(self._by_due[:limit])
+        worst = picked[-1][0] if len(picked) == limit else float("inf")
+        for remaining, ticket_id, index in self._paused:
+            if now_ts + remaining > worst:
+                break
+            due = self._entries[ticket_id].plan.clocks[index].projected_due(now_ts)
+            if due < worst or len(picked) < limit:
+                picked.append((due, ticket_id, index))
+                if len(picked) > limit:
+                    picked.sort()
+                    del picked[limit:]
+                    worst = picked[-1][0]
+        picked.sort()
+        return [
+            (ticket_id, self._entries[ticket_id].plan.clocks[index].clock_at(now_ts))
+            for _due, ticket_id, index in picked[:limit]
+        ]
+
+    # -- internals ------------------------------------------------------------------------------
+
+    def _entry(self, ticket_id: int) -> _Entry:
+        entry = self._entries.get(ticket_id)
+        if entry is None:
+            raise NotFound(_("ticket {id} is not on the SLA board").format(id=ticket_id))
+        return entry
+
+    def _plan(self, ticket_id: int, entry: _Entry, *, index: bool) -> None:
+        """Replan one ticket; ``index`` inserts into the sorted lists (else the caller sorts)."""
+        plan = plan_ticket(
+            entry.timeline, self.policy, farm_tz=entry.farm_tz, farm_calendar=entry.farm_calendar
+        )
+        entry.plan = plan
+        entry.gen += 1
+        entry.states = None
+        self._pending.add(ticket_id)
+        if not plan.is_open:
+            return
+        self._open += 1
+        self._on_hold += plan.on_hold
+        for i, clock in enumerate(plan.clocks):
+            item = _sorted_item(ticket_id, i, clock)
+            if item is None:
+                continue
+            target_list = self._by_due if clock.kind == RUNNING else self._paused
+            if index:
+                insort(target_list, item)
+            else:
+                target_list.append(item)
+
+    def _retract(self, ticket_id: int, entry: _Entry) -> None:
+        """Take a ticket's contributions out of counts and sorted lists (heap items go stale)."""
+        self._uncount(entry)
+        plan = entry.plan
+        if plan is None or not plan.is_open:
+            return
+        for i, clock in enumerate(plan.clocks):
+            item = _sorted_item(ticket_id, i, clock)
+            if item is None:
+                continue
+            target_list = self._by_due if clock.kind == RUNNING else self._paused
+            at = bisect_left(target_list, item)
+            if at < len(target_list) and target_list[at] == item:
+                del target_list[at]
+
+    def _uncount(self, entry: _Entry) -> None:
+        plan = entry.plan
+        if plan is None or not plan.is_open:
+            return
+        self._open -= 1
+        self._on_hold -= plan.on_hold
+        self._at_risk -= entry.n_risk > 0
+        self._breached -= entry.n_breached > 0
+        entry.n_risk = entry.n_breached = 0
+        entry.gen += 1
+        self._stale += entry.heap_items
+        entry.heap_items = 0
+
+    def _evaluate(self, ticket_id: int, entry: _Entry, now: float, result: RefreshResult) -> None:
+        """First evaluation after a (re)plan: states, counts, alerts and heap items."""
+        plan = entry.plan
+        assert plan is not None
+        entry.states = [clock.state_at(now) for clock in plan.clocks]
+        if not plan.is_open:
+            return
+        for index, (clock, state) in enumerate(zip(plan.clocks, entry.states, strict=True)):
+            level = self._note_cycle(entry, index, clock)
+            if state in _LEVEL:
+                if entry.fresh:
+                    entry.alerted[index] = max(level, _LEVEL[state])
+                elif _LEVEL[state] > level:
+                    entry.alerted[index] = _LEVEL[state]
+                    result.alerts.append((ticket_id, clock.target, state))
+            if clock.kind == RUNNING:
+                if state is ClockState.RUNNING:
+                    heapq.heappush(
+                        self._heap, (clock.risk_at, ticket_id, index, entry.gen, _AT_RISK)
+                    )
+                    entry.heap_items += 1
+                if state is not ClockState.BREACHED:
+                    heapq.heappush(
+                        self._heap, (clock.due_at, ticket_id, index, entry.gen, _BREACHED)
+                    )
+                    entry.heap_items += 1
+        entry.fresh = False
+        entry.n_risk = entry.states.count(ClockState.AT_RISK)
+        entry.n_breached = entry.states.count(ClockState.BREACHED)
+        self._at_risk += entry.n_risk > 0
+        self._breached += entry.n_breached > 0
+
+    def _enter(
+        self, ticket_id: int, entry: _Entry, index: int, state: ClockState, result: RefreshResult
+    ) -> None:
+        """A running clock crossed its at-risk or due instant."""
+        assert entry.states is not None and entry.plan is not None
+        old = entry.states[index]
+        if old is state:
+            return
+        had_risk, had_breach = entry.n_risk > 0, entry.n_breached > 0
+        entry.n_risk -= old is ClockState.AT_RISK
+        entry.n_breached -= old is ClockState.BREACHED
+        entry.n_risk += state is ClockState.AT_RISK
+        entry.n_breached += state is ClockState.BREACHED
+        entry.states[index] = state
+        self._at_risk += (entry.n_risk > 0) - had_risk
+        self._breached += (entry.n_breached > 0) - had_breach
+        level = self._note_cycle(entry, index, entry.plan.clocks[index])
+        if _LEVEL[state] > level:
+            entry.alerted[index] = _LEVEL[state]
+            result.alerts.append((ticket_id, entry.plan.clocks[index].target, state))
+
+    @staticmethod
+    def _note_cycle(entry: _Entry, index: int, clock: ClockPlan) -> int:
+        """The alert level already raised for this clock's current cycle (reset on a new start)."""
+        start = clock.start if clock.fixed is None else clock.fixed.start
+        if entry.alert_cycle[index] != start:
+            entry.alert_cycle[index] = start
+            entry.alerted[index] = 0
+        return entry.alerted[index]
+
+    def _compact(self) -> None:
+        """Drop stale heap items (left behind by replans) once they dominate the heap."""
+        entries = self._entries
+        self._heap = [
+            item
+            for item in self._heap
+            if (entry := entries.get(item[1])) is not None and entry.gen == item[3]
+        ]
+        heapq.heapify(self._heap)
+        self._stale = 0
+
+
+def _sorted_item(ticket_id: int, index: int, clock: ClockPlan) -> tuple[float, int, int] | None:
+    """The clock's key in the running-by-due or paused-by-remaining list (None: not listed)."""
+    if clock.kind == RUNNING:
+        return (clock.due_at, ticket_id, index)
+    if clock.kind == PAUSED:
+        return (clock.target_seconds - clock.offset, ticket_id, index)
+    return None

@@ -123,3 +123,26 @@ def pg_url() -> Iterator[str]:
         with conn.cursor() as cur:
             cur.execute(f'DROP SCHEMA "{schema}" CASCADE')
         conn.close()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def backend_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A fresh database on each backend: a SQLite file, then a PostgreSQL schema."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'desk.db'}"
+    return request.getfixturevalue("pg_url")
+
+
+@pytest.fixture
+def any_desk(backend_url: str) -> Iterator[Desk]:
+    """The ``desk`` fixture on every backend."""
+    opened = Desk.open(backend_url, now=NOW, actor="tester")
+    seed_fleet(opened)
+    yield opened
+    opened.close()
+
+
+@pytest.fixture
+def now() -> datetime:
+    """The frozen instant of the desk fixtures."""
+    return NOW

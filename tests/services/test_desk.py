@@ -1,0 +1,303 @@
+"""Desk services: the whole service chain, refusals that write nothing, conflicts, reads."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from windtui.domain.model import Action, Category, HoldReason, Priority, TicketState
+from windtui.errors import Conflict, NotFound, Refused, WindtuiError
+from windtui.services.desk import Desk
+from windtui.store.models import ChangeCounter, Event, Hold, PolicyDoc, Ticket
+
+NOW = datetime(2025, 3, 3, 2, 0, tzinfo=UTC)  # the fixtures' frozen clock
+A = Action
+S = TicketState
+
+
+def counts(desk: Desk) -> tuple[int, int, int, int, list[tuple[int, int, str]]]:
+    """Everything a write touches, to prove a refused write left no trace."""
+    desk.data_version()  # points the model proxy at this desk's database
+    tickets = [(t.number, t.version, t.state) for t in Ticket.select().order_by(Ticket.number)]
+    return (
+        Event.select().count(),
+        Hold.select().count(),
+        ChangeCounter.get_by_id(1).value,
+        PolicyDoc.select().count(),
+        tickets,
+    )
+
+
+def new_fault(desk: Desk, **kwargs: object) -> int:
+    args = {
+        "farm": "DBC",
+        "turbine": "A07",
+        "category": Category.FAULT,
+        "priority": Priority.P2,
+        "title": "Pitch axis 2 over-current, stopped",
+        "at": NOW - timedelta(hours=30),
+        "turbine_stopped": True,
+    } | kwargs
+    return desk.create_ticket(**args).number
+
+
+CHAIN = [
+    (A.ACK, {}),
+    (A.FEEDBACK, {}),
+    (A.DISPATCH, {"technician": "wangjg"}),
+    (A.DEPART, {}),
+    (A.HOLD, {"reason": "weather", "evidence": "gusts 21 m/s > 18 m/s climb limit"}),
+    (A.RESUME, {"reason": "wind dropped"}),
+    (A.ARRIVE, {}),
+    (A.RESTORE, {}),
+    (A.RESOLVE, {}),
+    (A.SUBMIT, {}),
+    (A.RETURN, {"reason": "photos missing"}),
+    (A.SUBMIT, {}),
+    (A.APPROVE, {}),
+    (A.FOLLOWUP, {}),
+    (A.CLOSE, {}),
+]
+
+
+def test_whole_chain_writes_events_with_both_times(any_desk: Desk) -> None:
+    desk = any_desk
+    number = new_fault(desk)
+    assert number == 1001
+    start = NOW - timedelta(hours=30)
+    snap = desk.ticket(number)
+    for i, (action, kwargs) in enumerate(CHAIN, start=1):
+        at = start + timedelta(hours=i)
+        seq_before = snap.change_seq
+        snap = desk.act(number, action, at=at, expected_version=snap.version, **kwargs)
+        assert snap.version == i + 1
+        assert snap.change_seq > seq_before
+        events = [e for e in desk.detail(number).events if e.action == action.value]
+        assert events, action
+        assert {e.occurred_at for e in events[-1:]} == {at}
+        assert all(e.recorded_at == NOW and e.actor == "tester" for e in events)
+    assert snap.state is S.CLOSED
+    assert snap.owner == "wangjg"
+    tl = snap.timeline
+    assert tl.report_returned_at == start + timedelta(hours=11)
+    assert tl.report_at == start + timedelta(hours=12)
+    assert tl.turbine_restored_at == start + timedelta(hours=8)
+    assert tl.holds[0].reason is HoldReason.WEATHER and tl.holds[0].end is not None
+    detail = desk.detail(number)
+    assert detail.allowed_actions == (A.REOPEN,)
+    assert detail.downtime is not None and detail.downtime.seconds == 8 * 3600
+    assert detail.holds[0].resume_note == "wind dropped"
+    fields = {(e.action, e.field) for e in detail.events}
+    assert ("dispatch", "owner") in fields and ("hold", "hold") in fields
+    assert ("return", "report_at") in fields and ("return", "report_returned_at") in fields
+    assert [t.number for t in desk.open_tickets()] == []
+    assert [t.number for t in desk.tickets(include_closed=True)] == [number]
+
+
+def test_illegal_transition_writes_nothing(any_desk: Desk) -> None:
+    number = new_fault(any_desk)
+    before = counts(any_desk)
+    with pytest.raises(Refused, match="ticket 1001 is received: 'arrive' is only allowed"):
+        any_desk.act(number, A.ARRIVE)
+    with pytest.raises(Refused, match="needs a reason"):
+        any_desk.act(number, A.CANCEL)
+    assert counts(any_desk) == before
+
+
+def test_failure_after_partial_work_rolls_back(any_desk: Desk) -> None:
+    """The counter is bumped before the duplicate number is noticed: all of it must go."""
+    new_fault(any_desk)
+    before = counts(any_desk)
+    with pytest.raises(Refused, match="ticket 1001 already exists"):
+        new_fault(any_desk, number=1001)
+    assert counts(any_desk) == before
+    any_desk.act(1001, A.ACK)
+    any_desk.act(1001, A.FEEDBACK)
+    before = counts(any_desk)
+    with pytest.raises(NotFound, match="technician nobody"):
+        any_desk.act(1001, A.DISPATCH, technician="nobody")
+    assert counts(any_desk) == before
+
+
+def test_stale_version_is_a_conflict_naming_who_and_when(any_desk: Desk) -> None:
+    number = new_fault(any_desk)
+    snap = any_desk.ticket(number)
+    any_desk.actor = "wangjg"
+    any_desk.act(number, A.ACK, expected_version=snap.version)
+    any_desk.actor = "tester"
+    before = counts(any_desk)
+    with pytest.raises(Conflict) as err:
+        any_desk.act(number, A.FEEDBACK, expected_version=snap.version)
+    assert str(err.value) == "ticket 1001 was changed by wangjg at 10:00 — reload"
+    with pytest.raises(Conflict):
+        any_desk.assign(number, "lihua", expected_version=snap.version)
+    assert counts(any_desk) == before
+
+
+def test_consulting_skips_the_site_visit(desk: Desk) -> None:
+    number = desk.create_ticket(
+        farm="DHQ", category="consulting", priority="P4", title="Yaw misalignment data review"
+    ).number
+    desk.act(number, A.ACK)
+    desk.act(number, A.FEEDBACK)
+    with pytest.raises(Refused, match="needs no site visit"):
+        desk.act(number, A.DISPATCH, technician="wangjg")
+    assert desk.act(number, A.RESOLVE).state is S.RESOLVED
+
+
+def test_unknown_things_are_named(desk: Desk) -> None:
+    with pytest.raises(NotFound, match="farm XYZ"):
+        desk.create_ticket(farm="XYZ", category="fault", priority="P3", title="x")
+    with pytest.raises(NotFound, match="turbine DBC-Z99"):
+        desk.create_ticket(farm="DBC", turbine="Z99", category="fault", priority="P3", title="x")
+    with pytest.raises(NotFound, match="ticket 4242"):
+        desk.act(4242, A.ACK)
+    with pytest.raises(Refused, match="unknown priority 'P9'"):
+        desk.create_ticket(farm="DBC", category="fault", priority="P9", title="x")
+    with pytest.raises(NotFound, match="farm XYZ"):
+        desk.turbines("XYZ")
+
+
+def test_dispatch_needs_a_technician(desk: Desk) -> None:
+    number = new_fault(desk)
+    desk.act(number, A.ACK)
+    desk.act(number, A.FEEDBACK)
+    with pytest.raises(Refused, match="needs a technician"):
+        desk.act(number, A.DISPATCH)
+    with pytest.raises(Refused, match="chenx is not a technician"):
+        desk.act(number, A.DISPATCH, technician="chenx")
+    assert desk.act(number, A.DISPATCH, technician="lihua").owner == "lihua"
+
+
+def test_instants_must_be_past_and_in_order(desk: Desk) -> None:
+    number = new_fault(desk)
+    with pytest.raises(Refused, match="in the future"):
+        desk.act(number, A.ACK, at=NOW + timedelta(minutes=1))
+    with pytest.raises(Refused, match="before received"):
+        desk.act(number, A.ACK, at=NOW - timedelta(hours=31))
+    with pytest.raises(Refused, match="needs a timezone"):
+        desk.act(number, A.ACK, at=NOW.replace(tzinfo=None))
+    desk.act(number, A.ACK, at=NOW - timedelta(hours=2))
+    with pytest.raises(Refused, match="before acknowledged"):
+        desk.act(number, A.FEEDBACK, at=NOW - timedelta(hours=3))
+
+
+def test_numbers_count_up_from_1001_and_respect_given_ones(desk: Desk) -> None:
+    assert new_fault(desk) == 1001
+    assert new_fault(desk) == 1002
+    assert new_fault(desk, number=2000) == 2000
+    assert new_fault(desk) == 2001
+
+
+def test_assign_only_while_work_is_open(desk: Desk) -> None:
+    number = new_fault(desk)
+    with pytest.raises(Refused, match="can only be assigned"):
+        desk.assign(number, "wangjg")
+    desk.act(number, A.ACK)
+    snap = desk.assign(number, "wangjg")
+    assert snap.state is S.ACKNOWLEDGED and snap.owner == "wangjg"
+    with pytest.raises(Refused, match="already assigned to wangjg"):
+        desk.assign(number, "wangjg")
+    assert desk.assign(number, "lihua", expected_version=snap.version).owner == "lihua"
+    event = desk.detail(number).events[-1]
+    assert (event.action, event.field, event.old, event.new) == (
+        "assign",
+        "owner",
+        "wangjg",
+        "lihua",
+    )
+
+
+def test_hold_resume_cancel_and_reopen(desk: Desk) -> None:
+    number = new_fault(desk)
+    desk.act(number, A.ACK)
+    with pytest.raises(Refused, match="unknown hold reason 'rain'"):
+        desk.act(number, A.HOLD, reason="rain", evidence="x")
+    with pytest.raises(Refused, match="evidence"):
+        desk.act(number, A.HOLD, reason="parts")
+    snap = desk.act(number, A.HOLD, reason="parts", evidence="PO 4471")
+    assert snap.hold is HoldReason.PARTS
+    with pytest.raises(Refused, match="on hold"):
+        desk.act(number, A.HOLD, reason="parts", evidence="again")
+    assert A.FEEDBACK in desk.detail(number).allowed_actions  # the desk can always call back
+    snap = desk.act(number, A.CANCEL, reason="duplicate of 1002")
+    assert snap.state is S.CANCELLED and snap.hold is None
+    assert desk.detail(number).holds[0].end == NOW
+    snap = desk.act(number, A.REOPEN, reason="not a duplicate after all")
+    assert snap.state is S.ACKNOWLEDGED and snap.timeline.cancelled_at is None
+
+
+def test_changed_since_and_data_version(desk: Desk, sqlite_url: str) -> None:
+    mark, changed = desk.changed_since(0)
+    assert changed == []
+    a, b = new_fault(desk), new_fault(desk)
+    mark2, changed = desk.changed_since(mark)
+    assert [t.number for t in changed] == [a, b] and mark2 > mark
+    other = Desk.open(sqlite_url, now=NOW, actor="lihua")
+    probe = desk.data_version()
+    other.act(a, A.ACK)
+    other.act(a, A.CANCEL, reason="customer fixed it")
+    assert desk.data_version() != probe
+    mark3, changed = desk.changed_since(mark2)
+    assert [(t.number, t.state) for t in changed] == [(a, S.CANCELLED)]
+    assert desk.changed_since(mark3) == (mark3, [])
+    other.close()
+
+
+def test_reads(desk: Desk, now: datetime) -> None:
+    assert now == NOW
+    assert [f.code for f in desk.farms()] == ["DBC", "DHQ"]
+    assert desk.farms()[0].turbine_count == 3
+    assert [t.id for t in desk.turbines("DBC", search="a0")] == ["DBC-A01", "DBC-A07"]
+    assert [t.id for t in desk.turbines(search="sinovel")] == ["DHQ-01", "DHQ-02"]
+    n1 = new_fault(desk)
+    n2 = desk.create_ticket(
+        farm="DHQ", category="maintenance", priority="P4", title="Annual"
+    ).number
+    assert [t.number for t in desk.tickets(farm="DHQ")] == [n2]
+    assert [t.number for t in desk.tickets(priority=Priority.P2)] == [n1]
+    assert [t.number for t in desk.tickets(category="maintenance")] == [n2]
+    assert [t.number for t in desk.tickets(state=S.RECEIVED)] == [n1, n2]
+    assert desk.ticket(n1).turbine == "DBC-A07"
+    assert desk.ticket(n1).timeline.contract == "HNR-DBC-OM"
+    assert desk.turbines("DBC", search="A07")[0].status == "stopped"
+
+
+def test_technician_board_status(desk: Desk) -> None:
+    number = new_fault(desk)
+    for action in (A.ACK, A.FEEDBACK):
+        desk.act(number, action)
+    desk.act(number, A.DISPATCH, technician="lihua")
+    desk.act(number, A.DEPART)
+    board = {t.login: t for t in desk.technicians()}
+    assert set(board) == {"wangjg", "lihua", "zhaom"}  # the dispatcher is not on the board
+    assert (board["lihua"].status, board["lihua"].current_ticket) == ("en_route", number)
+    assert board["wangjg"].status == "available" and board["zhaom"].status == "off_shift"
+    assert board["zhaom"].certificate_warning and not board["wangjg"].certificate_warning
+
+
+def test_policy_falls_back_to_shipped_file_and_loads_new_ones(desk: Desk, tmp_path: Path) -> None:
+    shipped = desk.policy()
+    number = new_fault(desk, at=NOW - timedelta(minutes=30))
+    assert desk.detail(number).clocks[0].target_seconds == 3600
+    with pytest.raises(WindtuiError, match=r"missing\.toml"):
+        desk.load_policy_file(tmp_path / "missing.toml")
+    text = (Path(__file__).parents[2] / "data" / "sla-policy.toml").read_text("utf-8")
+    custom = tmp_path / "strict.toml"
+    custom.write_text(text.replace('acknowledge = "1h"', 'acknowledge = "30m"'), "utf-8")
+    before = desk.changed_since(0)[0]
+    loaded = desk.load_policy_file(custom)
+    assert loaded.digest != shipped.digest and desk.policy().digest == loaded.digest
+    assert desk.changed_since(0)[0] == before + 1
+    assert desk.detail(number).clocks[0].target_seconds == 1800
+
+
+def test_event_log_is_append_only(desk: Desk) -> None:
+    new_fault(desk)
+    with pytest.raises(Exception, match="append-only"):
+        Event.update(actor="mallory").execute()
+    with pytest.raises(Exception, match="append-only"):
+        Event.delete().execute()
+    assert {e.actor for e in Event.select()} == {"tester"}

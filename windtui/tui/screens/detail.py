@@ -25,6 +25,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Label, Static
 from textual.worker import Worker
 
+from windtui.domain.lifecycle import ASSIGNABLE_STATES
 from windtui.domain.model import (
     Action,
     Category,
@@ -80,6 +81,35 @@ _FIELD_ENUMS: dict[str, type[TicketState | Priority | Category | HoldReason]] = 
 }
 
 
+_EVENT_LABELS = {"create": N_("Created"), "assign": N_("Assigned")}
+
+_FIELD_LABELS = {
+    "state": N_("State"),
+    "priority": N_("Priority"),
+    "category": N_("Category"),
+    "hold": N_("Hold"),
+    "owner": N_("Owner"),
+    "title": N_("Title"),
+    "turbine": N_("Turbine"),
+    "acknowledged_at": N_("Acknowledged"),
+    "feedback_at": N_("Feedback given"),
+    "dispatched_at": N_("Dispatched"),
+    "departed_at": N_("Departed"),
+    "arrived_at": N_("Arrived"),
+    "resolved_at": N_("Resolved"),
+    "report_at": N_("Report submitted"),
+    "report_returned_at": N_("Report returned"),
+    "reviewed_at": N_("Reviewed"),
+    "followup_at": N_("Followed up"),
+    "closed_at": N_("Closed"),
+    "cancelled_at": N_("Cancelled"),
+    "reopened_at": N_("Reopened"),
+    "turbine_stopped_at": N_("Turbine stopped"),
+    "turbine_restored_at": N_("Turbine restored"),
+}
+"""Event field name -> English msgid."""
+
+
 def local_time(instant: datetime | None, tz: str, fmt: str = "YYYY-MM-DD HH:mm") -> str:
     """``instant`` shown in the farm's timezone (em dash when missing)."""
     if instant is None:
@@ -87,7 +117,8 @@ def local_time(instant: datetime | None, tz: str, fmt: str = "YYYY-MM-DD HH:mm")
     return pendulum.instance(instant).in_timezone(tz).format(fmt)
 
 
-def _value(field: str | None, value: str | None) -> str:
+def _value(field: str | None, value: str | None, tz: str) -> str:
+    """An event's old/new value for display: enum labels, instants in the farm's time."""
     if value is None or value == "":
         return "—"
     enum = _FIELD_ENUMS.get(field or "")
@@ -95,7 +126,12 @@ def _value(field: str | None, value: str | None) -> str:
         try:
             return _(enum(value).label)
         except ValueError:
-            pass
+            return value
+    if (field or "").endswith("_at"):
+        try:
+            return local_time(datetime.fromisoformat(value), tz)
+        except ValueError:
+            return value
     return value
 
 
@@ -103,7 +139,7 @@ def _event_what(action: str) -> str:
     try:
         return _(Action(action).label)
     except ValueError:
-        return _(action)
+        return _(_EVENT_LABELS.get(action, action))
 
 
 def fields_table(detail: TicketDetail, farm: FarmRecord | None) -> Table:
@@ -171,8 +207,9 @@ def events_table(events: tuple[EventRecord, ...], tz: str) -> RenderableType:
     for event in events:
         change = ""
         if event.field:
-            old, new = _value(event.field, event.old), _value(event.field, event.new)
-            change = f"{event.field}: {old} → {new}"
+            old, new = _value(event.field, event.old, tz), _value(event.field, event.new, tz)
+            label = _(_FIELD_LABELS.get(event.field, event.field))
+            change = f"{label}: {old} → {new}"
         table.add_row(
             local_time(event.occurred_at, tz, "YYYY-MM-DD HH:mm:ss"),
             event.actor,
@@ -371,7 +408,7 @@ class DetailScreen(Screen[None]):
                 return False
             return Action(str(parameters[0])) in self.detail.allowed_actions
         if action == "assign":
-            return self.detail is not None and self.detail.ticket.state.is_open
+            return self.detail is not None and self.detail.ticket.state in ASSIGNABLE_STATES
         return True
 
     def action_act(self, name: str) -> None:

@@ -29,18 +29,32 @@ from windtui.i18n import _, current_language
 from windtui.services.records import FarmRecord, TechnicianRecord, TurbineRecord
 from windtui.tui.keymap import N_, translate_bindings
 from windtui.tui.requests import ActionRequest, AssignRequest, DeskRequest, NewTicketRequest
-from windtui.tui.widgets.clockbar import fit
+from windtui.tui.widgets.cells import fit
 
 # Categories whose tickets need not name a turbine (the whole farm, or advice by phone).
 TURBINE_OPTIONAL = frozenset({Category.INFRASTRUCTURE, Category.CONSULTING})
 
+NO_TURBINE = "-"
+"""Picker value of the "no turbine" row."""
+
+TURBINE_STATUS = {
+    "running": N_("Running"),
+    "standby": N_("Standby"),
+    "stopped": N_("Stopped"),
+    "fault": N_("Fault"),
+    "offline": N_("Offline"),
+    "maintenance": N_("Maintenance"),
+    "derated": N_("Derated"),
+}
+"""Turbine status code -> English msgid."""
+
 TECHNICIAN_STATUS = {
-    "available": "Available",
-    "dispatched": "Dispatched",
-    "en_route": "En route",
-    "on_site": "On site",
-    "off_shift": "Off shift",
-    "on_leave": "On leave",
+    "available": N_("Available"),
+    "dispatched": N_("Dispatched"),
+    "en_route": N_("En route"),
+    "on_site": N_("On site"),
+    "off_shift": N_("Off shift"),
+    "on_leave": N_("On leave"),
 }
 """Technician status code -> English msgid."""
 
@@ -400,16 +414,13 @@ class NewTicketForm(FormScreen):
 
     @on(Select.Changed, "#farm")
     def _farm_changed(self, event: Select.Changed) -> None:
-        picker = self.query_one("#turbine", FilterPicker)
-        if event.value is Select.NULL:
-            picker.set_choices([])
-            return
-        farm = str(event.value)
-        if farm in self._turbines:
-            self._set_turbines(farm, self._turbines[farm])
-        else:
-            picker.set_choices([])
-            self._load_turbines(farm)
+        if event.value is not Select.NULL and str(event.value) not in self._turbines:
+            self._load_turbines(str(event.value))
+        self._refresh_turbines()
+
+    @on(Select.Changed, "#category")
+    def _category_changed(self) -> None:
+        self._refresh_turbines()  # the "no turbine" row comes and goes with the category
 
     @work(thread=True, exclusive=True, group="turbines", exit_on_error=False)
     def _load_turbines(self, farm: str) -> None:
@@ -422,16 +433,24 @@ class NewTicketForm(FormScreen):
 
     def _set_turbines(self, farm: str, turbines: list[TurbineRecord]) -> None:
         self._turbines[farm] = turbines
-        if self.query_one("#farm", Select).value != farm:
-            return  # the farm changed again while loading
-        self.query_one("#turbine", FilterPicker).set_choices(
-            Choice(
-                t.id,
-                f"{fit(t.id, 10)} {fit(t.model, 14)} {t.rated_kw:>5} kW  {t.status}",
-                f"{t.id} {t.position} {t.model} {t.status}",
-            )
-            for t in turbines
-        )
+        self._refresh_turbines()
+
+    def _refresh_turbines(self) -> None:
+        """Offer the chosen farm's turbines (plus "no turbine" where the category allows it)."""
+        farm = self.query_one("#farm", Select).value
+        category = Category(str(self.query_one("#category", Select).value))
+        picker = self.query_one("#turbine", FilterPicker)
+        if farm is Select.NULL:
+            picker.set_choices([])
+            return
+        choices: list[Choice] = []
+        if category in TURBINE_OPTIONAL:
+            choices.append(Choice(NO_TURBINE, _("— no turbine (whole farm)"), _("none")))
+        for t in self._turbines.get(str(farm), []):
+            status = _(TURBINE_STATUS.get(t.status, t.status))
+            prompt = f"{fit(t.id, 10)} {fit(t.model, 22)} {t.rated_kw:>5} kW  {status}"
+            choices.append(Choice(t.id, prompt, f"{t.id} {t.position} {t.model} {status}"))
+        picker.set_choices(choices, value=picker.value)
 
     # -- request ----------------------------------------------------------------------------
 
@@ -439,7 +458,8 @@ class NewTicketForm(FormScreen):
         farm = self.query_one("#farm", Select).value
         category = Category(str(self.query_one("#category", Select).value))
         priority = Priority(str(self.query_one("#priority", Select).value))
-        turbine = self.query_one("#turbine", FilterPicker).value
+        picked = self.query_one("#turbine", FilterPicker).value
+        turbine = None if picked in (None, NO_TURBINE) else picked
         stopped = self.query_one("#turbine_stopped", Checkbox).value
         title = self.text("title")
         valid = True

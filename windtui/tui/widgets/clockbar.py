@@ -68,7 +68,7 @@ def live_reading(clock: Clock, now: datetime) -> Reading:
     return Reading(state, remaining, percent)
 
 
-LABEL_CELLS = 10
+LABEL_CELLS = 12
 BAR_CELLS = 20
 
 
@@ -81,7 +81,10 @@ def clock_line(clock: Clock, now: datetime, *, due_text: str = "") -> Text:
     line.append_text(styled_bar(reading.percent, BAR_CELLS, style))
     percent = "" if reading.percent is None else f"{reading.percent:.0f}%"
     line.append(f" {percent:>5} ")
-    line.append(f"{format_remaining(reading.remaining) or '—':>9}", style=style)
+    # Met and not-started clocks have nothing left to count.
+    shown = reading.state in LIVE_STATES or reading.state is ClockState.PAUSED
+    remaining = format_remaining(reading.remaining) if shown else ""
+    line.append(f"{remaining or '—':>9}", style=style)
     line.append("  ")
     line.append(fit(_(reading.state.label), 10), style=style)
     if reading.state is ClockState.PAUSED and clock.hold_reason is not None:

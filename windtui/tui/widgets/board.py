@@ -43,7 +43,7 @@ class TechnicianBoard(LineTable):
     """One line per technician, available first."""
 
     COLUMNS = (
-        Column("status", N_("Status"), 9),
+        Column("status", N_("Status"), 10),
         Column("name", N_("Name"), 10),
         Column("ticket", N_("Ticket"), 6, align="right"),
         Column("base", N_("Base"), 8, drop=2),
@@ -59,8 +59,9 @@ class TechnicianBoard(LineTable):
 
     def reload(self) -> None:
         """Re-read the state's technicians (after a data change)."""
-        techs = sorted(self.state.technicians,
-                       key=lambda t: (_STATUS_ORDER.get(t.status, 99), t.login))  # fmt: skip
+        techs = sorted(
+            self.state.technicians, key=lambda t: (_STATUS_ORDER.get(t.status, 99), t.login)
+        )
         self._by_login = {t.login: t for t in techs}
         self.set_rows([t.login for t in techs])
 

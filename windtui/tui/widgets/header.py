@@ -52,10 +52,12 @@ class DeskCounts(Static):
         self._counts = counts
         text = Text()
         text.append(_("Open {n}").format(n=open_) + "  ")
-        text.append(_("At risk {n}").format(n=at_risk) + "  ",
-                    style="bold yellow" if at_risk else "")  # fmt: skip
-        text.append(_("Breached {n}").format(n=breached) + "  ",
-                    style="bold red" if breached else "")  # fmt: skip
+        text.append(
+            _("At risk {n}").format(n=at_risk) + "  ", style="bold yellow" if at_risk else ""
+        )
+        text.append(
+            _("Breached {n}").format(n=breached) + "  ", style="bold red" if breached else ""
+        )
         text.append(_("On hold {n}").format(n=on_hold))
         self.update(text)
 

@@ -60,9 +60,15 @@ SORTS: dict[str, tuple[str, Callable[[DeskState], Callable[[TicketSnapshot], Any
     "title": (N_("Title"), lambda s: lambda t: (t.title.lower(), t.number)),
 }
 _SORT_COLUMN = {
-    "due": "due", "number": "no", "priority": "p", "farm": "where",
-    "category": "cat", "state": "state", "owner": "owner", "title": "title",
-}  # fmt: skip
+    "due": "due",
+    "number": "no",
+    "priority": "p",
+    "farm": "where",
+    "category": "cat",
+    "state": "state",
+    "owner": "owner",
+    "title": "title",
+}
 
 
 class TicketQueue(LineTable):
@@ -184,8 +190,9 @@ class QueuePane(Vertical):
     def compose(self) -> ComposeResult:
         yield Static("", classes="pane-head", id="queue-head")
         yield TicketQueue(self.state, id="queue")
-        yield Input(placeholder=_("filter: p:1 farm:DBC state:onsite hold:weather text…"),
-                    id="queue-filter")  # fmt: skip
+        yield Input(
+            placeholder=_("filter: p:1 farm:DBC state:onsite hold:weather text…"), id="queue-filter"
+        )
 
     @property
     def queue(self) -> TicketQueue:

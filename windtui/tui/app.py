@@ -1,0 +1,688 @@
+"""The dispatch console: ``WindApp`` (data, workers, 1 Hz tick) and ``MainScreen`` (three panes).
+
+Data flow:
+
+* Start: a thread worker reads open tickets, technicians and the policy through ``app.desk`` and
+  builds the domain ``SlaBoard``; the UI installs the result (:meth:`WindApp._install`).
+* 1 Hz tick (:meth:`WindApp.tick`): ``board.refresh(now)`` and a repaint of only the lines whose
+  text changed. No database work at all.
+* Other consoles: a thread worker polls ``desk.data_version()`` about every second; on a change it
+  loads ``desk.changed_since(seq)`` and the technicians, and the UI upserts them into the board.
+* Writes: forms, the command line and the palette hand a request to :meth:`WindApp.perform`, which
+  runs it through the desk in a thread worker and shows the outcome as a toast.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+import threading
+from collections.abc import Callable, Hashable
+from datetime import datetime
+from typing import Any, ClassVar
+
+from textual import work
+from textual.app import App, ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Container, Vertical
+from textual.screen import ModalScreen, Screen
+from textual.widgets import Footer, Label, Static
+from textual.worker import get_current_worker
+
+from windtui.domain import lifecycle
+from windtui.domain.model import Action, ClockState, Target
+from windtui.domain.policy import PolicySet
+from windtui.errors import WindtuiError
+from windtui.i18n import _, set_language
+from windtui.services.records import TechnicianRecord, TicketSnapshot
+from windtui.tui.commands import DeskCommands
+from windtui.tui.keymap import N_, ConsoleConfig, load_config, translate_bindings
+from windtui.tui.requests import ActionRequest, AssignRequest, DeskRequest, NewTicketRequest
+from windtui.tui.widgets.board import BoardPane, TechnicianBoard
+from windtui.tui.widgets.countdown import CountdownPane, DeadlineList
+from windtui.tui.widgets.header import DeskClock, DeskCounts, DeskHeader
+from windtui.tui.widgets.queue import QueuePane, TicketQueue
+from windtui.tui.widgets.state import Board, DeskState
+
+PANES = ("queue", "board", "sla")
+"""Pane ids in Tab / 1-2-3 order (``sla`` is the countdown pane; HelpScreen uses these ids)."""
+PANE_LABELS = {"queue": N_("Queue"), "board": N_("Technicians"), "sla": N_("Deadlines")}
+NARROW_WIDTH = 120
+NARROW_HEIGHT = 32
+"""Below either size the panes are shown one at a time behind a tab strip."""
+MAX_ALERT_TOASTS = 3
+"""More alerts than this in one tick collapse into one summary toast."""
+TTY_CHECK_SECONDS = 3.0
+
+# The next lifecycle step for ``space``: the first of these the lifecycle allows right now.
+FORWARD = (
+    Action.ACK,
+    Action.FEEDBACK,
+    Action.DISPATCH,
+    Action.DEPART,
+    Action.ARRIVE,
+    Action.RESOLVE,
+    Action.SUBMIT,
+    Action.APPROVE,
+    Action.FOLLOWUP,
+    Action.CLOSE,
+)
+
+
+def next_step(ticket: TicketSnapshot) -> Action | None:
+    """The forward action ``space`` performs on ``ticket`` now, or None (e.g. while on hold)."""
+    allowed = lifecycle.allowed_actions(
+        ticket.state,
+        category=ticket.category,
+        on_hold=lifecycle.is_on_hold(ticket.timeline),
+        turbine_down=lifecycle.is_turbine_down(ticket.timeline),
+    )
+    return next((a for a in FORWARD if a in allowed), None)
+
+
+def default_board(policy: PolicySet) -> Board:
+    """The domain's refresh board for ``policy``."""
+    from windtui.domain.refresh import SlaBoard
+
+    return SlaBoard(policy)
+
+
+class ConfirmQuit(ModalScreen[bool]):
+    """ "Discard unsaved input and quit?" — y/Enter quits, n/Esc stays."""
+
+    DEFAULT_CSS = """
+    ConfirmQuit { align: center middle; }
+    ConfirmQuit > Vertical { width: 50; height: auto; border: thick $error; background: $surface;
+                             padding: 0 1; }
+    """
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("y,enter", "answer(True)", N_("Quit"), id="confirm.yes"),
+        Binding("n,escape", "answer(False)", N_("Stay"), id="confirm.no"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        translate_bindings(self)
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Label(_("A form has unsaved input. Quit anyway?"))
+            yield Label(_("y / Enter: quit    n / Esc: stay"))
+
+    def action_answer(self, value: bool) -> None:
+        """Dismiss with the answer."""
+        self.dismiss(value)
+
+
+class MainScreen(Screen[None]):
+    """Header, the three panes (or one at a time with a tab strip when narrow) and the footer.
+
+    Single-key bindings live here and on the panes, never on the app, so they never fire while a
+    text input (filter, forms, command line) has focus.
+    """
+
+    AUTO_FOCUS = "#queue"
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("question_mark", "help", N_("Help"), id="app.help"),
+        Binding("slash", "filter", N_("Filter"), id="view.filter"),
+        Binding("colon", "command_line", N_("Command"), id="app.command"),
+        Binding("tab", "cycle_pane(1)", N_("Next pane"), show=False, id="pane.next"),
+        Binding("shift+tab", "cycle_pane(-1)", N_("Previous pane"), show=False, id="pane.previous"),
+        Binding("1", "pane('queue')", N_("Queue"), show=False, id="pane.queue"),
+        Binding("2", "pane('board')", N_("Technicians"), show=False, id="pane.board"),
+        Binding("3", "pane('sla')", N_("Deadlines"), show=False, id="pane.sla"),
+        Binding("escape", "back", N_("Back"), show=False, id="app.back"),
+        Binding("q", "app.request_quit", N_("Quit"), id="app.quit"),
+        Binding("enter", "open_ticket", N_("Open"), id="ticket.open"),
+        Binding("space", "next_step", N_("Next step"), id="ticket.next"),
+        Binding("a", "act('ack')", N_("Acknowledge"), show=False, id="ticket.ack"),
+        Binding("f", "act('feedback')", N_("Give feedback"), show=False, id="ticket.feedback"),
+        Binding("d", "act('dispatch')", N_("Dispatch"), id="ticket.dispatch"),
+        Binding("h", "act('hold')", N_("Hold"), id="ticket.hold"),
+        Binding("r", "act('resume')", N_("Resume"), show=False, id="ticket.resume"),
+        Binding("x", "act('cancel')", N_("Cancel"), show=False, id="ticket.cancel"),
+        Binding("o", "act('reopen')", N_("Reopen"), show=False, id="ticket.reopen"),
+        Binding("n", "new_ticket", N_("New ticket"), id="ticket.new"),
+    ]
+
+    def __init__(self, state: DeskState) -> None:
+        super().__init__(id="main")
+        translate_bindings(self)
+        self.state = state
+
+    def compose(self) -> ComposeResult:
+        yield DeskHeader(self.state.timezone, id="header")
+        yield Static("", id="tabs")
+        with Container(id="body"):
+            yield QueuePane(self.state, id="pane-queue", classes="pane")
+            yield CountdownPane(self.state, id="pane-sla", classes="pane")
+            yield BoardPane(self.state, id="pane-board", classes="pane")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        if self.state.loaded:  # the data arrived before the screen was composed
+            self.data_changed(tickets=True, technicians=True)
+        self.tick()
+
+    # -- panes --------------------------------------------------------------------------------
+    @property
+    def queue(self) -> TicketQueue:
+        """The ticket queue."""
+        return self.query_one(TicketQueue)
+
+    def pane_widget(self, pane: str) -> Any:
+        """The focus target of a pane."""
+        return {"queue": TicketQueue, "board": TechnicianBoard, "sla": DeadlineList}[pane]
+
+    @property
+    def active_pane(self) -> str:
+        """The pane that holds the focus (``queue`` when nothing is focused)."""
+        node = self.focused
+        while node is not None:
+            if node.id and node.id.startswith("pane-"):
+                return node.id.removeprefix("pane-")
+            node = node.parent  # type: ignore[assignment]
+        return "queue"
+
+    def action_pane(self, pane: str) -> None:
+        """Focus (and, when narrow, show) a pane."""
+        self.query_one(self.pane_widget(pane)).focus()
+
+    def action_cycle_pane(self, step: int) -> None:
+        """Tab / Shift+Tab: the next or previous pane."""
+        index = PANES.index(self.active_pane)
+        self.action_pane(PANES[(index + step) % len(PANES)])
+
+    def on_descendant_focus(self) -> None:
+        self._show_active()
+
+    def on_resize(self) -> None:
+        narrow = self.size.width < NARROW_WIDTH or self.size.height < NARROW_HEIGHT
+        self.set_class(narrow, "-narrow")
+        self._show_active()
+
+    def _show_active(self) -> None:
+        active = self.active_pane
+        for pane in PANES:
+            self.query_one(f"#pane-{pane}").set_class(pane == active, "-active")
+        tabs = []
+        for n, pane in enumerate(PANES, 1):
+            label = f" {n} {_(PANE_LABELS[pane])} "
+            tabs.append(f"[reverse b]{label}[/]" if pane == active else label)
+        self.query_one("#tabs", Static).update("│".join(tabs))
+
+    # -- data ---------------------------------------------------------------------------------
+    def data_changed(self, tickets: bool = True, technicians: bool = False) -> None:
+        """Tickets and/or technicians changed: rebuild the views (cursor and filter survive)."""
+        if tickets:
+            self.queue.rebuild()
+            self.query_one(CountdownPane).data_changed()
+        if technicians:
+            self.query_one(BoardPane).data_changed()
+
+    def tick(self) -> None:
+        """The 1 Hz repaint: clock, counts, changed queue lines, deadlines."""
+        state = self.state
+        self.query_one(DeskClock).show(state.now)
+        if not state.loaded:
+            return
+        c = state.board.counts
+        self.query_one(DeskCounts).show(c.open, c.at_risk, c.breached, c.on_hold)
+        self.queue.tick()
+        self.query_one(CountdownPane).tick()
+
+    # -- selection ----------------------------------------------------------------------------
+    def selected_ticket(self) -> TicketSnapshot | None:
+        """The ticket the action keys work on: from the focused pane."""
+        pane = self.active_pane
+        tid: Hashable | None = None
+        if pane == "queue":
+            tid = self.queue.cursor_key
+        elif pane == "sla":
+            tid = self.query_one(DeadlineList).selected_ticket
+        else:
+            tech = self.query_one(TechnicianBoard).selected
+            if tech and tech.current_ticket:
+                number = tech.current_ticket
+                return next((t for t in self.state.tickets.values() if t.number == number), None)
+        return self.state.tickets.get(tid) if tid is not None else None  # type: ignore[arg-type]
+
+    def _require_ticket(self) -> TicketSnapshot | None:
+        ticket = self.selected_ticket()
+        if ticket is None:
+            self.app.notify(_("No ticket selected"), severity="warning")
+        return ticket
+
+    # -- actions ------------------------------------------------------------------------------
+    def action_help(self) -> None:
+        """Help for the focused pane."""
+        from windtui.tui.screens.help import HelpScreen
+
+        self.app.push_screen(HelpScreen(self.active_pane))
+
+    def action_filter(self) -> None:
+        """Open the queue's filter line."""
+        self.action_pane("queue")
+        self.query_one(QueuePane).open_filter()
+
+    def action_command_line(self) -> None:
+        """The ``:`` command line."""
+        from windtui.tui.screens.command_line import open_command_line
+
+        open_command_line(self.app)
+
+    def action_back(self) -> None:
+        """Esc: back to the queue; on the queue, clear the filter."""
+        if self.active_pane != "queue":
+            self.action_pane("queue")
+        elif self.queue.filter.active:
+            self.queue.set_filter("")
+
+    def action_open_ticket(self) -> None:
+        """Enter: the ticket detail screen."""
+        if (ticket := self._require_ticket()) is not None:
+            self.app.open_detail(ticket.number)  # type: ignore[attr-defined]
+
+    def action_new_ticket(self) -> None:
+        """``n``: the new-ticket form."""
+        from windtui.tui.screens.forms import NewTicketForm
+
+        self.app.push_screen(NewTicketForm(), self.app.perform_if_request)  # type: ignore[attr-defined]
+
+    def action_next_step(self) -> None:
+        """``space``: perform the selected ticket's next lifecycle step."""
+        if (ticket := self._require_ticket()) is None:
+            return
+        action = next_step(ticket)
+        if action is None:
+            why = _("ticket {number} has no next step now").format(number=ticket.number)
+            if lifecycle.is_on_hold(ticket.timeline):
+                why = _("ticket {number} is on hold: resume it first (r)").format(
+                    number=ticket.number
+                )
+            self.app.notify(why, severity="warning")
+            return
+        self.action_act(action.value)
+
+    def action_act(self, action_name: str) -> None:
+        """Run ``action_name`` on the selected ticket, through its form when it needs input."""
+        from windtui.tui.screens import forms
+
+        if (ticket := self._require_ticket()) is None:
+            return
+        action = Action(action_name)
+        number, version = ticket.number, ticket.version
+        form: ModalScreen[Any] | None = None
+        if action is Action.HOLD:
+            form = forms.HoldForm(number, version)
+        elif action is Action.RESUME:
+            form = forms.ResumeForm(number, version)
+        elif action in (Action.CANCEL, Action.REOPEN):
+            form = forms.ReasonForm(number, version, action)
+        elif action is Action.DISPATCH:
+            form = forms.AssignForm(number, version, Action.DISPATCH)
+        app: WindApp = self.app  # type: ignore[assignment]
+        if form is not None:
+            app.push_screen(form, app.perform_if_request)
+        else:
+            app.perform(ActionRequest(number, action, expected_version=version))
+
+
+class WindApp(App[int]):
+    """The dispatch console. ``desk`` is a ``windtui.services.desk.Desk`` (used in workers only)."""
+
+    CSS_PATH = "windtui.tcss"
+    TITLE = "windtui"
+    COMMANDS: ClassVar = App.COMMANDS | {DeskCommands}
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+q", "request_quit", N_("Quit"), show=False, priority=True, id="app.quit_now"),
+    ]
+
+    def __init__(
+        self,
+        desk: Any,
+        *,
+        clock: Callable[[], datetime] | None = None,
+        config: ConsoleConfig | None = None,
+        live: bool = True,
+        poll_interval: float = 1.0,
+        board_factory: Callable[[PolicySet], Board] | None = None,
+        watch_terminal: bool = False,
+    ) -> None:
+        super().__init__()
+        translate_bindings(self)
+        self.desk = desk
+        """The services facade; touched only from thread workers."""
+        self.clock: Callable[[], datetime] = clock or desk.clock
+        self.config = config or ConsoleConfig()
+        self.live = live
+        self.poll_interval = poll_interval
+        self.board_factory = board_factory or default_board
+        self.watch_terminal = watch_terminal
+        self.state = DeskState(board=_EmptyBoard(), now=self.clock(), timezone=self.config.timezone)
+        self.seq = 0
+        """High-water mark of ``desk.changed_since``."""
+        self.alerts_seen: list[tuple[int, Target, ClockState]] = []
+        """Every alert raised so far (tests and the benchmark read it)."""
+        self._wake = threading.Event()
+        self.main = MainScreen(self.state)
+        if self.config.keys:
+            self.set_keymap(self.config.keys)
+
+    # -- lifecycle ----------------------------------------------------------------------------
+    def on_mount(self) -> None:
+        self.push_screen(self.main)
+        self.load()
+        if self.live:
+            self.set_interval(1.0, self.tick, name="tick")
+            self.poll()
+        if self.watch_terminal:
+            self.set_interval(TTY_CHECK_SECONDS, self._check_terminal, name="tty-watchdog")
+            # sshd sends SIGHUP when the link drops; the loop runs the handler between tasks.
+            asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, self.lost_terminal)
+
+    @work(thread=True, exclusive=True, group="load", exit_on_error=False)
+    def load(self) -> None:
+        """Read everything the panes show (thread) and hand it to the UI."""
+        desk = self.desk
+        try:
+            policy = desk.policy()
+            tickets = desk.open_tickets()
+            mark = max((t.change_seq for t in tickets), default=0)
+            # Anything written while we read comes back here (closed ones get dropped).
+            mark, late = desk.changed_since(mark)
+            techs = desk.technicians()
+            board = self.board_factory(policy)
+            for t in {t.id: t for t in [*tickets, *late]}.values():
+                if t.state.is_open:
+                    board.upsert(
+                        t.id,
+                        t.version,
+                        t.timeline,
+                        farm_tz=t.farm_timezone,
+                        farm_calendar=t.farm_calendar,
+                    )  # type: ignore[attr-defined]
+        except WindtuiError as error:
+            self.call_from_thread(self.notify, str(error), severity="error", timeout=30)
+            return
+        self.call_from_thread(self._install, board, [*tickets, *late], techs, mark)
+
+    def _install(
+        self, board: Board, tickets: list[TicketSnapshot], techs: list[TechnicianRecord], mark: int
+    ) -> None:
+        state = self.state
+        state.board = board
+        state.tickets = {t.id: t for t in tickets if t.state.is_open}
+        state.technicians = techs
+        state.loaded = True
+        self.seq = mark
+        self._refresh_board()
+        if self.main.is_mounted:
+            self.main.data_changed(tickets=True, technicians=True)
+            self.main.tick()
+
+    # -- the 1 Hz tick ------------------------------------------------------------------------
+    def tick(self) -> None:
+        """Advance the SLA board to now and repaint what changed (no database work)."""
+        self._refresh_board()
+        if self.screen is self.main or self.main in self.screen_stack[-2:]:
+            self.main.tick()
+
+    def _refresh_board(self) -> None:
+        self.state.now = self.clock()
+        if not self.state.loaded:
+            return
+        # The board raises no alerts for clocks it sees for the first time (console start-up).
+        result = self.state.board.refresh(self.state.now)  # type: ignore[attr-defined]
+        self.raise_alerts(result.alerts)
+
+    def raise_alerts(self, alerts: list[tuple[int, Target, ClockState]]) -> None:
+        """One toast (and a bell when configured) per clock entering at risk or breached."""
+        if not alerts:
+            return
+        self.alerts_seen.extend(alerts)
+        if self.config.bell:
+            self.bell()
+        if len(alerts) > MAX_ALERT_TOASTS:
+            breached = sum(1 for a in alerts if a[2] is ClockState.BREACHED)
+            self.notify(
+                _("{count} clocks changed: {breached} breached, {risk} at risk").format(
+                    count=len(alerts), breached=breached, risk=len(alerts) - breached
+                ),
+                severity="error" if breached else "warning",
+            )
+            return
+        for tid, target, state in alerts:
+            ticket = self.state.tickets.get(tid)
+            number = ticket.number if ticket else tid
+            if state is ClockState.BREACHED:
+                text = _("Ticket {number}: {target} breached").format(
+                    number=number, target=_(target.label)
+                )
+            else:
+                text = _("Ticket {number}: {target} at risk").format(
+                    number=number, target=_(target.label)
+                )
+            self.notify(text, severity="error" if state is ClockState.BREACHED else "warning")
+
+    # -- other consoles -----------------------------------------------------------------------
+    @work(thread=True, exclusive=True, group="poll", exit_on_error=False)
+    def poll(self) -> None:
+        """Every ~poll_interval: has anyone written? Then load what changed (thread)."""
+        worker = get_current_worker()
+        last = self.desk.data_version()
+        while not worker.is_cancelled:
+            self._wake.wait(self.poll_interval)
+            self._wake.clear()
+            if worker.is_cancelled:
+                break
+            self.poll_once(last_version=last)
+            last = self.desk.data_version()
+
+    def poll_once(self, last_version: int | None = None) -> bool:
+        """One poll (thread): load changes when ``data_version`` moved. True when it loaded."""
+        desk = self.desk
+        try:
+            if last_version is not None and desk.data_version() == last_version:
+                return False
+            mark, changed = desk.changed_since(self.seq)
+            techs = desk.technicians() if changed else None
+        except WindtuiError as error:
+            self.call_from_thread(self.notify, str(error), severity="error")
+            return False
+        if changed:
+            self.call_from_thread(self.apply_changes, changed, techs, mark)
+        return bool(changed)
+
+    def apply_changes(
+        self,
+        changed: list[TicketSnapshot],
+        techs: list[TechnicianRecord] | None = None,
+        mark: int | None = None,
+    ) -> None:
+        """Upsert changed tickets into the board and the panes (UI thread)."""
+        state = self.state
+        if not state.loaded:
+            return
+        board: Any = state.board
+        for t in changed:
+            if t.state.is_open:
+                state.tickets[t.id] = t
+                board.upsert(
+                    t.id,
+                    t.version,
+                    t.timeline,
+                    farm_tz=t.farm_timezone,
+                    farm_calendar=t.farm_calendar,
+                )
+            elif state.tickets.pop(t.id, None) is not None:
+                board.remove(t.id)
+        if mark is not None:
+            self.seq = max(self.seq, mark)
+        if techs is not None:
+            state.technicians = techs
+        self._refresh_board()
+        if self.main.is_mounted:
+            self.main.data_changed(tickets=True, technicians=techs is not None)
+            self.main.tick()
+
+    def wake_poll(self) -> None:
+        """Poll now instead of at the next interval (after our own write)."""
+        self._wake.set()
+
+    # -- writes -------------------------------------------------------------------------------
+    def perform_if_request(self, request: DeskRequest | None) -> None:
+        """Form callback: perform the request unless the form was cancelled."""
+        if request is not None:
+            self.perform(request)
+
+    @work(thread=True, group="perform", exit_on_error=False)
+    def perform(self, request: DeskRequest) -> TicketSnapshot | None:
+        """Run a request through the desk (thread); toast the outcome; refresh the panes."""
+        desk = self.desk
+        try:
+            if isinstance(request, ActionRequest):
+                snap = desk.act(
+                    request.number,
+                    request.action,
+                    reason=request.reason,
+                    evidence=request.evidence,
+                    technician=request.technician,
+                    at=request.at,
+                    expected_version=request.expected_version,
+                )
+                done = _("Ticket {number}: {action}").format(
+                    number=snap.number, action=_(request.action.label)
+                )
+            elif isinstance(request, AssignRequest):
+                snap = desk.assign(
+                    request.number, request.technician, expected_version=request.expected_version
+                )
+                done = _("Ticket {number} assigned to {who}").format(
+                    number=snap.number, who=request.technician
+                )
+            elif isinstance(request, NewTicketRequest):
+                snap = desk.create_ticket(
+                    farm=request.farm,
+                    category=request.category,
+                    priority=request.priority,
+                    title=request.title,
+                    turbine=request.turbine,
+                    description=request.description,
+                    fault_code=request.fault_code,
+                    reporter=request.reporter,
+                    contact=request.contact,
+                    channel=request.channel,
+                    turbine_stopped=request.turbine_stopped,
+                )
+                done = _("Ticket {number} created").format(number=snap.number)
+            else:  # pragma: no cover - the request union is closed
+                raise TypeError(request)
+            techs = desk.technicians()
+        except WindtuiError as error:
+            self.call_from_thread(self.notify, str(error), severity="error", timeout=8)
+            return None
+        self.call_from_thread(self._performed, snap, techs, done)
+        return snap
+
+    def _performed(self, snap: TicketSnapshot, techs: list[TechnicianRecord], done: str) -> None:
+        self.apply_changes([snap], techs)
+        if snap.state.is_open:
+            self.main.queue.select_key(snap.id)
+        self.notify(done)
+        self.wake_poll()
+
+    # -- navigation used by the command line and the palette ----------------------------------
+    def open_detail(self, number: int | None) -> None:
+        """The detail screen of ticket ``number``."""
+        from windtui.tui.screens.detail import DetailScreen
+
+        if number is not None:
+            self.push_screen(DetailScreen(number))
+
+    def action_help(self) -> None:
+        """Help for the focused pane (from the command line)."""
+        if self.screen is self.main:
+            self.main.action_help()
+
+    def action_filter(self, text: str = "") -> None:
+        """Apply a queue filter (from the command line)."""
+        try:
+            self.main.queue.set_filter(text)
+        except WindtuiError as error:
+            self.notify(str(error), severity="error")
+            return
+        self.main.action_pane("queue")
+        self.main.query_one(QueuePane).retitle()
+
+    def action_request_quit(self) -> None:
+        """Quit; asks first when the top screen is a form with unsaved input."""
+        if getattr(self.screen, "has_unsaved_input", False):
+            self.push_screen(ConfirmQuit(), lambda yes: self.exit(0) if yes else None)
+        else:
+            self.exit(0)
+
+    # -- lost terminal ------------------------------------------------------------------------
+    def _check_terminal(self) -> None:
+        try:
+            alive = sys.stdin.isatty() and os.isatty(sys.__stdout__.fileno())  # type: ignore[union-attr]
+        except (ValueError, OSError):
+            alive = False
+        if not alive:
+            self.lost_terminal()
+
+    def lost_terminal(self) -> None:
+        """SIGHUP or no terminal any more: stop the workers and end the process."""
+        for worker in self.workers:
+            worker.cancel()
+        self._wake.set()
+        # The terminal is gone, so restoring it may block: a hard stop follows shortly.
+        threading.Timer(3.0, os._exit, args=(129,)).start()
+        self.exit(129)
+
+
+class _EmptyBoard:
+    """Stand-in until the real board is loaded (nothing to show)."""
+
+    class _Counts:
+        open = at_risk = breached = on_hold = 0
+
+    counts = _Counts()
+
+    def clocks(self, ticket_id: int, now: datetime) -> tuple[()]:
+        return ()
+
+    def next_due(self, ticket_id: int) -> None:
+        return None
+
+    def nearest(self, limit: int, now: datetime) -> list[Any]:
+        return []
+
+
+def run_console(
+    *, db_url: str | None, now: datetime | None, lang: str | None, mouse: bool | None
+) -> int:
+    """Run the console on a real terminal (the CLI's ``windtui`` with no subcommand)."""
+    from windtui.services.desk import Desk
+
+    if lang:
+        set_language(lang)
+    config = load_config()
+    desk = Desk.open(db_url, now=now)
+    if mouse is None:
+        # Mouse motion reporting costs a lot of bytes on a thin SSH link: off for remote users.
+        mouse = not os.environ.get("SSH_CONNECTION")
+    if os.environ.get("SSH_CONNECTION"):
+        os.environ.setdefault("TEXTUAL_ANIMATIONS", "none")
+    app = WindApp(desk, config=config, watch_terminal=True)
+    try:
+        code = app.run(mouse=mouse)
+    finally:
+        desk.close()
+    return int(code or app.return_code or 0)
+
+
+__all__ = ["MainScreen", "WindApp", "next_step", "run_console"]

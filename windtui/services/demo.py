@@ -533,40 +533,80 @@ def _insert_reference(desk: Desk, data: DemoData) -> None:
             )
 
 
+#: Actions the technician in the field records; QA reviews reports; the desk does the rest.
+_FIELD_ACTIONS = frozenset(
+    {Action.DEPART, Action.ARRIVE, Action.RESOLVE, Action.SUBMIT, Action.RESTORE}
+)
+_QA_ACTIONS = frozenset({Action.APPROVE, Action.RETURN})
+_DAY_DISPATCHER, _NIGHT_DISPATCHER, _QA = "luog", "liangc", "zhengk"
+
+
+def _dispatcher(at: datetime) -> str:
+    """The dispatcher on shift at ``at`` (day shift 08:00–20:00 Beijing time)."""
+    hour = (at + timedelta(hours=8)).hour  # Asia/Shanghai has no DST: a fixed +8 is exact
+    return _DAY_DISPATCHER if 8 <= hour < 20 else _NIGHT_DISPATCHER
+
+
+def _actor(step: DemoStep, owner: str | None) -> str:
+    if step.action in _FIELD_ACTIONS and owner:
+        return owner
+    if step.action in _QA_ACTIONS:
+        return _QA
+    return _dispatcher(step.at)
+
+
 def _replay(desk: Desk, data: DemoData) -> int:
-    """Create and act every demo ticket; returns the number of replayed actions."""
+    """Create and act every demo ticket; returns the number of replayed actions.
+
+    Each step is logged under a plausible actor (dispatcher on shift, the technician for field
+    steps, QA for reviews) so the demo's timelines read like a real desk's.
+    """
     count = 0
-    for ticket in data.tickets:
-        try:
-            desk.create_ticket(
-                farm=ticket.farm,
-                category=ticket.category,
-                priority=ticket.priority,
-                title=ticket.title,
-                turbine=ticket.turbine,
-                description=ticket.description,
-                fault_code=ticket.fault_code,
-                reporter=ticket.reporter,
-                contact=ticket.contact,
-                channel=ticket.channel,
-                at=ticket.received,
-                number=ticket.number,
-                turbine_stopped=ticket.turbine_stopped,
+    actor = desk.actor
+    try:
+        for ticket in data.tickets:
+            count += _replay_one(desk, ticket)
+    finally:
+        desk.actor = actor
+    return count
+
+
+def _replay_one(desk: Desk, ticket: DemoTicket) -> int:
+    count = 0
+    owner: str | None = None
+    try:
+        desk.actor = _dispatcher(ticket.received)
+        desk.create_ticket(
+            farm=ticket.farm,
+            category=ticket.category,
+            priority=ticket.priority,
+            title=ticket.title,
+            turbine=ticket.turbine,
+            description=ticket.description,
+            fault_code=ticket.fault_code,
+            reporter=ticket.reporter,
+            contact=ticket.contact,
+            channel=ticket.channel,
+            at=ticket.received,
+            number=ticket.number,
+            turbine_stopped=ticket.turbine_stopped,
+        )
+        for step in ticket.steps:
+            owner = step.technician or owner
+            desk.actor = _actor(step, owner)
+            desk.act(
+                ticket.number,
+                step.action,
+                reason=step.reason,
+                evidence=step.evidence,
+                technician=step.technician,
+                at=step.at,
             )
-            for step in ticket.steps:
-                desk.act(
-                    ticket.number,
-                    step.action,
-                    reason=step.reason,
-                    evidence=step.evidence,
-                    technician=step.technician,
-                    at=step.at,
-                )
-                count += 1
-        except WindtuiError as exc:
-            raise WindtuiError(
-                _("demo ticket {number} ({title}): {why}").format(
-                    number=ticket.number, title=ticket.title, why=exc
-                )
-            ) from exc
+            count += 1
+    except WindtuiError as exc:
+        raise WindtuiError(
+            _("demo ticket {number} ({title}): {why}").format(
+                number=ticket.number, title=ticket.title, why=exc
+            )
+        ) from exc
     return count

@@ -1,0 +1,1191 @@
+"""``windtui`` command line: the console, database setup, the demo, and scriptable ticket commands.
+
+Every command takes the global options ``--db URL`` (``$WINDTUI_DB``), ``--now ISO``
+(``$WINDTUI_NOW``, freezes the clock), ``--lang en|zh_CN`` and ``--as LOGIN`` before or after the
+command name. Bad input prints exactly one line, ``windtui: error: <message>``, on stderr and exits
+non-zero without writing anything (every write is one ``Desk`` transaction).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import sys
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import asdict
+from datetime import UTC, datetime
+from enum import Enum
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pendulum
+from rich.cells import cell_len, set_cell_size
+
+from windtui import __version__, i18n
+from windtui.domain.model import (
+    Action,
+    Category,
+    Clock,
+    ClockState,
+    Downtime,
+    Priority,
+    Target,
+    TicketState,
+)
+from windtui.errors import NotFound, WindtuiError
+from windtui.i18n import _
+
+if TYPE_CHECKING:
+    from windtui.services.desk import Desk
+    from windtui.services.records import TicketSnapshot
+
+#: Timezone of a bare ``--now`` (no offset): the desk sits in China.
+DESK_TZ = "Asia/Shanghai"
+USAGE_EXIT = 2
+
+
+class UsageError(Exception):
+    """Bad command-line syntax (argparse's own complaints), reported as one line."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that raises instead of printing usage + error and exiting."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise UsageError(message)
+
+
+# ---------------------------------------------------------------------------------------------
+# Small helpers: time, durations, tables
+
+
+def parse_instant(text: str, tz: str, what: str, *, now: datetime | None = None) -> datetime:
+    """An ISO 8601 instant (a bare one is read in ``tz``) or ``-2h30m`` before ``now``, as UTC."""
+    value = text.strip()
+    if now is not None and value[:1] == "-" and "T" not in value and ":" not in value:
+        from windtui.services.demo import parse_offset
+
+        try:
+            return now + parse_offset(value)
+        except WindtuiError:
+            pass  # fall through to the ISO message below
+    try:
+        parsed = pendulum.parse(value, tz=tz)
+    except Exception:  # pendulum raises ParserError or ValueError for out-of-range fields
+        parsed = None
+    if not isinstance(parsed, datetime):
+        raise WindtuiError(
+            _(
+                "cannot read the time '{value}' for {what}: use ISO 8601 such as"
+                " 2026-03-10T14:30+08:00"
+            ).format(value=text, what=what)
+        )
+    return datetime.fromtimestamp(parsed.timestamp(), tz=UTC)
+
+
+def local(value: datetime | None, tz: str, fmt: str = "YYYY-MM-DD HH:mm") -> str:
+    """``value`` shown in the farm's timezone (``–`` for None)."""
+    if value is None:
+        return "–"
+    return pendulum.instance(value).in_timezone(tz).format(fmt)
+
+
+def iso(value: datetime | None, tz: str) -> str | None:
+    """ISO 8601 with the farm's UTC offset, e.g. ``2026-03-10T14:05:00+08:00``."""
+    if value is None:
+        return None
+    return pendulum.instance(value).in_timezone(tz).isoformat()
+
+
+def human(seconds: float | None) -> str:
+    """A compact duration: ``2d04h``, ``3h05m``, ``12m``; negative for overdue."""
+    if seconds is None:
+        return "–"
+    sign = "-" if seconds < 0 else ""
+    total = int(abs(seconds))
+    days, rest = divmod(total, 86_400)
+    hours, rest = divmod(rest, 3_600)
+    minutes = rest // 60
+    if days:
+        text = _("{days}d{hours:02d}h").format(days=days, hours=hours)
+    elif hours:
+        text = _("{hours}h{minutes:02d}m").format(hours=hours, minutes=minutes)
+    else:
+        text = _("{minutes}m").format(minutes=minutes)
+    return sign + text
+
+
+_CLOCK_MARK = {
+    ClockState.MET: "✓",
+    ClockState.NOT_APPLICABLE: "·",
+    ClockState.RUNNING: "",
+    ClockState.AT_RISK: "!",
+    ClockState.BREACHED: "✗",
+    ClockState.PAUSED: "‖",
+}
+
+
+def clock_cell(clock: Clock) -> str:
+    """One clock in a table cell: ``✓`` met, ``·`` n/a, ``3h05m``, ``!45m``, ``✗2h10m``, ``‖5h``."""
+    if clock.state in (ClockState.MET, ClockState.NOT_APPLICABLE):
+        return _CLOCK_MARK[clock.state]
+    remaining = clock.remaining_seconds or 0.0
+    shown = abs(remaining) if clock.state is ClockState.BREACHED else remaining
+    return _CLOCK_MARK[clock.state] + human(shown)
+
+
+def legend() -> str:
+    """The key to the clock cells."""
+    return _(
+        "✓ met  · n/a  ! at risk  ✗ breached (overdue by)  ‖ paused  (remaining business time)"
+    )
+
+
+def table(headers: Sequence[str], rows: Iterable[Sequence[str]], *, fit_last: bool = True) -> str:
+    """Columns aligned by terminal cell width (a CJK character counts 2).
+
+    The last column is cut to the terminal width when output goes to a terminal.
+    """
+    body = [[str(c) for c in row] for row in rows]
+    head = [str(h) for h in headers]
+    widths = [cell_len(h) for h in head]
+    for row in body:
+        for i, cell in enumerate(row):
+            widths[i] = max(widths[i], cell_len(cell))
+    room = None
+    if fit_last and sys.stdout.isatty():
+        used = sum(widths[:-1]) + 2 * (len(widths) - 1)
+        room = max(shutil.get_terminal_size().columns - used, 10)
+
+    def line(cells: Sequence[str]) -> str:
+        parts = [c + " " * (widths[i] - cell_len(c)) for i, c in enumerate(cells[:-1])]
+        last = cells[-1]
+        if room is not None and cell_len(last) > room:
+            last = set_cell_size(last, room - 1) + "…"
+        return "  ".join([*parts, last]).rstrip()
+
+    out = [line(head), line(["-" * w for w in widths[:-1]] + ["-" * min(widths[-1], room or 99)])]
+    out.extend(line(row) for row in body)
+    return "\n".join(out)
+
+
+def dump(data: Any) -> None:
+    """JSON on stdout (UTF-8, not ASCII-escaped)."""
+    print(json.dumps(data, ensure_ascii=False, indent=2, default=_json_default))
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    if isinstance(value, (set, frozenset, tuple)):
+        return list(value)
+    raise TypeError(f"not JSON serialisable: {value!r}")
+
+
+def _enum_arg(kind: type[Enum], value: str | None, what: str) -> Any:
+    """``value`` as a member of ``kind``; a one-line error naming the bad value otherwise."""
+    if value is None:
+        return None
+    for member in kind:
+        if value == member.value or value.lower() == str(member.value).lower():
+            return member
+    raise WindtuiError(
+        _("unknown {what} '{value}': choose one of {choices}").format(
+            what=what, value=value, choices=", ".join(str(m.value) for m in kind)
+        )
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Opening the desk
+
+
+def _now(args: argparse.Namespace) -> datetime | None:
+    """The frozen ``--now`` (or ``$WINDTUI_NOW``) as UTC, or None for the real clock."""
+    text = args.now or os.environ.get("WINDTUI_NOW")
+    if not text:
+        return None
+    return parse_instant(text, DESK_TZ, "--now")
+
+
+def _open(args: argparse.Namespace, url: str | None = None) -> Desk:
+    from windtui.services.desk import Desk
+
+    return Desk.open(url or args.db, now=args.now_utc, actor=args.actor)
+
+
+def _lang(args: argparse.Namespace) -> str:
+    return i18n.current_language()
+
+
+def _name(zh: str, en: str) -> str:
+    return zh if i18n.current_language() == "zh_CN" else en
+
+
+# ---------------------------------------------------------------------------------------------
+# Ticket views
+
+
+def _clocks(desk: Desk, snap: TicketSnapshot, now: datetime) -> tuple[Clock, ...]:
+    from windtui.domain.sla import compute_clocks
+
+    return compute_clocks(
+        snap.timeline,
+        desk.policy(),
+        farm_tz=snap.farm_timezone,
+        farm_calendar=snap.farm_calendar,
+        now=now,
+    )
+
+
+def clock_json(clock: Clock, tz: str) -> dict[str, Any]:
+    """One clock as JSON; instants carry the farm's UTC offset."""
+    return {
+        "target": clock.target.value,
+        "state": clock.state.value,
+        "due": iso(clock.due, tz),
+        "remaining_seconds": None
+        if clock.remaining_seconds is None
+        else round(clock.remaining_seconds),
+        "percent_used": None if clock.percent_used is None else round(clock.percent_used, 1),
+        "target_seconds": round(clock.target_seconds),
+        "started": clock.started,
+        "start": iso(clock.start, tz),
+        "met_at": iso(clock.met_at, tz),
+        "hold_reason": clock.hold_reason.value if clock.hold_reason else None,
+        "calendar": clock.calendar,
+    }
+
+
+def downtime_json(value: Downtime | None, tz: str) -> dict[str, Any] | None:
+    """The turbine downtime clock as JSON (None when the turbine was never stopped)."""
+    if value is None:
+        return None
+    return {
+        "since": iso(value.since, tz),
+        "until": iso(value.until, tz),
+        "seconds": round(value.seconds),
+    }
+
+
+def ticket_json(
+    snap: TicketSnapshot, clocks: tuple[Clock, ...], down: Downtime | None
+) -> dict[str, Any]:
+    """The JSON object for one ticket (``tickets --json``, ``ticket create/act --json``)."""
+    tz = snap.farm_timezone
+    return {
+        "number": snap.number,
+        "version": snap.version,
+        "farm": snap.farm,
+        "turbine": snap.turbine,
+        "category": snap.category.value,
+        "priority": snap.priority.value,
+        "state": snap.state.value,
+        "title": snap.title,
+        "owner": snap.owner,
+        "owner_name": snap.owner_name,
+        "hold": snap.hold.value if snap.hold else None,
+        "fault_code": snap.fault_code,
+        "received": iso(snap.timeline.received_at, tz),
+        "clocks": [clock_json(c, tz) for c in clocks],
+        "downtime": downtime_json(down, tz),
+    }
+
+
+def _snapshot_json(desk: Desk, snap: TicketSnapshot) -> dict[str, Any]:
+    from windtui.domain.sla import downtime
+
+    now = desk.clock()
+    return ticket_json(snap, _clocks(desk, snap, now), downtime(snap.timeline, now))
+
+
+# ---------------------------------------------------------------------------------------------
+# Commands
+
+
+def cmd_console(args: argparse.Namespace, url: str | None = None) -> int:
+    """Open the Textual console (or print a summary when the console is not installed)."""
+    mouse = not args.no_mouse and not os.environ.get("SSH_CONNECTION")
+    try:
+        from windtui.tui.app import run_console
+    except ImportError as exc:
+        if exc.name not in ("windtui.tui.app", "textual"):
+            raise
+        return _summary(args, url)
+    return int(
+        run_console(
+            db_url=url or args.db, now=args.now_utc, lang=i18n.current_language(), mouse=mouse
+        )
+        or 0
+    )
+
+
+def _summary(args: argparse.Namespace, url: str | None) -> int:
+    """Counts of open tickets, at-risk and breached clocks (the console's headline)."""
+    desk = _open(args, url)
+    now = desk.clock()
+    open_, at_risk, breached, on_hold = 0, 0, 0, 0
+    for snap in desk.tickets():
+        open_ += 1
+        states = {c.state for c in _clocks(desk, snap, now)}
+        at_risk += ClockState.AT_RISK in states
+        breached += ClockState.BREACHED in states
+        on_hold += snap.hold is not None
+    print(
+        _(
+            "{open} open tickets: {at_risk} at risk, {breached} breached, {on_hold} on hold"
+            " (the console is not available; see `windtui tickets`)"
+        ).format(open=open_, at_risk=at_risk, breached=breached, on_hold=on_hold)
+    )
+    return 0
+
+
+def _policy_stored(desk: Desk) -> bool:
+    """True when the database holds a loaded policy (not the shipped fallback)."""
+    from windtui.store.paths import data_dir
+
+    return desk.policy().source != str(data_dir() / "sla-policy.toml")
+
+
+def _load_shipped_policy(desk: Desk) -> None:
+    from windtui.store.paths import data_dir
+
+    if not _policy_stored(desk):
+        desk.load_policy_file(data_dir() / "sla-policy.toml")
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    """Create or upgrade the schema, load the shipped policy, optionally the demo fleet."""
+    desk = _open(args)
+    if args.demo and desk.tickets(include_closed=True):
+        if not args.force:
+            raise WindtuiError(
+                _(
+                    "the database already has tickets: refusing to load the demo"
+                    " (use --force to wipe it first)"
+                )
+            )
+        desk.reset()
+    version = desk.init_schema()
+    _load_shipped_policy(desk)
+    policy = desk.policy()
+    print(
+        _("database ready (schema {version}), policy {source} ({digest})").format(
+            version=version, source=Path(policy.source).name, digest=policy.digest[:12]
+        )
+    )
+    if args.demo:
+        _print_demo(desk.load_demo(_lang(args)))
+    return 0
+
+
+def _print_demo(summary: Any) -> None:
+    print(
+        _(
+            "demo loaded: {farms} farms, {turbines} turbines, {staff} staff,"
+            " {tickets} tickets ({events} replayed actions)"
+        ).format(
+            farms=summary.farms,
+            turbines=summary.turbines,
+            staff=summary.staff,
+            tickets=summary.tickets,
+            events=summary.events,
+        )
+    )
+
+
+def demo_db_path() -> Path:
+    """The demo's own SQLite file, next to (never instead of) the real database."""
+    from windtui.store.paths import user_data_dir
+
+    return user_data_dir() / "demo.db"
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    """A fresh demo database, then the console."""
+    if args.db:  # an explicit database is never wiped: load the demo only into an empty one
+        url = args.db
+        desk = _open(args, url)
+        if desk.tickets(include_closed=True):
+            print(_("the database already has tickets: opening it without loading the demo"))
+        else:
+            _load_shipped_policy(desk)
+            _print_demo(desk.load_demo(_lang(args)))
+    else:  # never $WINDTUI_DB: that may be the production database
+        path = demo_db_path()
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+        url = f"sqlite:///{path}"
+        desk = _open(args, url)
+        _load_shipped_policy(desk)
+        _print_demo(desk.load_demo(_lang(args)))
+        print(_("demo database: {path}").format(path=path))
+    desk.close()
+    if args.load_only:
+        return 0
+    return cmd_console(args, url)
+
+
+def cmd_tickets(args: argparse.Namespace) -> int:
+    """List tickets with every clock."""
+    from windtui.domain.sla import downtime
+
+    priority = _enum_arg(Priority, args.priority, _("priority"))
+    state = _enum_arg(TicketState, args.state, _("state"))
+    category = _enum_arg(Category, args.category, _("category"))
+    desk = _open(args)
+    now = desk.clock()
+    snaps = desk.tickets(
+        include_closed=args.all,
+        farm=args.farm,
+        priority=priority,
+        state=state,
+        category=category,
+    )
+    views = [(s, _clocks(desk, s, now), downtime(s.timeline, now)) for s in snaps]
+    if args.json:
+        dump([ticket_json(s, c, d) for s, c, d in views])
+        return 0
+    headers = [
+        _("No."),
+        _("P"),
+        _("Farm"),
+        _("Turbine"),
+        _("State"),
+        _("Hold"),
+        _("Owner"),
+        *(_(t.label) for t in Target),
+        _("Downtime"),
+        _("Title"),
+    ]
+    rows = [
+        [
+            str(s.number),
+            s.priority.value,
+            s.farm,
+            (s.turbine or "–").removeprefix(f"{s.farm}-"),
+            _(s.state.label),
+            _(s.hold.label) if s.hold else "",
+            s.owner_name or "",
+            *(clock_cell(c) for c in clocks),
+            human(d.seconds) if d else "",
+            s.title,
+        ]
+        for s, clocks, d in views
+    ]
+    if not rows:
+        print(_("no tickets match"))
+        return 0
+    print(table(headers, rows))
+    print()
+    print(legend())
+    return 0
+
+
+def cmd_ticket_create(args: argparse.Namespace) -> int:
+    """Receive a new ticket; prints its number."""
+    category = _enum_arg(Category, args.category, _("category"))
+    priority = _enum_arg(Priority, args.priority, _("priority"))
+    desk = _open(args)
+    farm = next((f for f in desk.farms() if f.code == args.farm), None)
+    if farm is None:
+        raise NotFound(_("farm {name} not found").format(name=args.farm))
+    at = parse_instant(args.at, farm.timezone, "--at", now=desk.clock()) if args.at else None
+    snap = desk.create_ticket(
+        farm=args.farm,
+        category=category,
+        priority=priority,
+        title=args.title,
+        turbine=args.turbine,
+        description=args.description or "",
+        fault_code=args.fault_code,
+        reporter=args.reporter,
+        contact=args.contact,
+        channel=args.channel,
+        at=at,
+        turbine_stopped=args.turbine_stopped,
+    )
+    if args.json:
+        dump(_snapshot_json(desk, snap))
+    else:
+        print(snap.number)
+    return 0
+
+
+def cmd_ticket_act(args: argparse.Namespace) -> int:
+    """Perform a lifecycle action."""
+    action = _enum_arg(Action, args.action, _("action"))
+    desk = _open(args)
+    at = None
+    if args.at:
+        tz = desk.ticket(args.number).farm_timezone  # NotFound names the ticket
+        at = parse_instant(args.at, tz, "--at", now=desk.clock())
+    snap = desk.act(
+        args.number,
+        action,
+        reason=args.reason,
+        evidence=args.evidence,
+        technician=args.tech,
+        at=at,
+    )
+    if args.json:
+        dump(_snapshot_json(desk, snap))
+    else:
+        print(
+            _("ticket {number}: {action} → {state}").format(
+                number=snap.number, action=_(action.label), state=_(snap.state.label)
+            )
+        )
+    return 0
+
+
+def cmd_ticket_assign(args: argparse.Namespace) -> int:
+    """(Re)assign a ticket's technician."""
+    desk = _open(args)
+    snap = desk.assign(args.number, args.login)
+    print(
+        _("ticket {number} assigned to {name} ({login})").format(
+            number=snap.number, name=snap.owner_name, login=snap.owner
+        )
+    )
+    return 0
+
+
+_SHOWN_FIELDS = ("state", "owner", "hold")
+
+
+def _event_lines(detail: Any) -> list[list[str]]:
+    """The event log grouped per write: when (farm time), who, what, changes, note."""
+    tz = detail.ticket.farm_timezone
+    groups: list[tuple[Any, list[Any]]] = []
+    for event in detail.events:
+        key = (event.occurred_at, event.actor, event.action, event.recorded_at)
+        if groups and groups[-1][0] == key:
+            groups[-1][1].append(event)
+        else:
+            groups.append((key, [event]))
+    rows = []
+    for (when, actor, action, _recorded), events in groups:
+        changes = []
+        for e in events:
+            if e.field not in _SHOWN_FIELDS:
+                continue  # milestone fields repeat the event time
+            changes.append(f"{_field_value(e.field, e.old)} → {_field_value(e.field, e.new)}")
+        what = _action_label(action)
+        note = next((e.note for e in events if e.note), "")
+        rows.append([local(when, tz), actor, what, "; ".join(changes), note or ""])
+    return rows
+
+
+def _action_label(action: str) -> str:
+    try:
+        return _(Action(action).label)
+    except ValueError:
+        return {"create": _("Created"), "assign": _("Assigned"), "policy": _("Policy")}.get(
+            action, action
+        )
+
+
+def _field_value(field: str | None, value: str | None) -> str:
+    if value is None or value == "":
+        return "–"
+    if field == "state":
+        try:
+            return _(TicketState(value).label)
+        except ValueError:
+            return value
+    if field == "hold":
+        from windtui.domain.model import HoldReason
+
+        try:
+            return _(HoldReason(value).label)
+        except ValueError:
+            return value
+    return value
+
+
+def cmd_ticket_show(args: argparse.Namespace) -> int:
+    """Fields, clocks, holds and the timeline of one ticket."""
+    desk = _open(args)
+    detail = desk.detail(args.number)
+    snap = detail.ticket
+    tz = snap.farm_timezone
+    if args.json:
+        data = ticket_json(snap, detail.clocks, detail.downtime)
+        data.update(
+            description=detail.description,
+            reporter=detail.reporter,
+            contact=detail.contact,
+            channel=detail.channel,
+            allowed_actions=[a.value for a in detail.allowed_actions],
+            holds=[
+                {
+                    "reason": h.reason.value,
+                    "start": iso(h.start, tz),
+                    "end": iso(h.end, tz),
+                    "evidence": h.evidence,
+                    "resume_note": h.resume_note,
+                    "actor": h.actor,
+                }
+                for h in detail.holds
+            ],
+            events=[
+                {
+                    "seq": e.seq,
+                    "actor": e.actor,
+                    "action": e.action,
+                    "field": e.field,
+                    "old": e.old,
+                    "new": e.new,
+                    "occurred_at": iso(e.occurred_at, tz),
+                    "recorded_at": iso(e.recorded_at, tz),
+                    "note": e.note,
+                }
+                for e in detail.events
+            ],
+        )
+        dump(data)
+        return 0
+    fields = [
+        (_("Ticket"), str(snap.number)),
+        (_("Title"), snap.title),
+        (_("Farm"), snap.farm),
+        (_("Turbine"), snap.turbine or "–"),
+        (_("Category"), _(snap.category.label)),
+        (_("Priority"), _(snap.priority.label)),
+        (_("State"), _(snap.state.label)),
+        (_("Hold"), _(snap.hold.label) if snap.hold else "–"),
+        (_("Owner"), f"{snap.owner_name} ({snap.owner})" if snap.owner else "–"),
+        (_("Fault code"), snap.fault_code or "–"),
+        (_("Reporter"), detail.reporter or "–"),
+        (_("Contact"), detail.contact or "–"),
+        (_("Channel"), detail.channel or "–"),
+        (_("Received"), local(snap.timeline.received_at, tz, "YYYY-MM-DD HH:mm Z")),
+    ]
+    if detail.downtime is not None:
+        down = detail.downtime
+        state = (
+            _("ongoing")
+            if down.until is None
+            else _("restored {when}").format(when=local(down.until, tz))
+        )
+        fields.append((_("Downtime"), f"{human(down.seconds)} ({state})"))
+    if detail.description:
+        fields.append((_("Description"), detail.description))
+    width = max(cell_len(k) for k, _v in fields)
+    for key, value in fields:
+        print(f"{key}{' ' * (width - cell_len(key))}  {value}")
+    print()
+    print(
+        table(
+            [_("Clock"), _("State"), _("Due"), _("Remaining"), _("Used"), _("Calendar")],
+            [
+                [
+                    _(c.target.label),
+                    _(c.state.label)
+                    + (f" ({_(c.hold_reason.label)})" if c.hold_reason is not None else ""),
+                    local(c.due, tz),
+                    _("met {when}").format(when=local(c.met_at, tz, "MM-DD HH:mm"))
+                    if c.state is ClockState.MET
+                    else human(c.remaining_seconds),
+                    "–" if c.percent_used is None else f"{c.percent_used:.0f}%",
+                    c.calendar,
+                ]
+                for c in detail.clocks
+            ],
+        )
+    )
+    if detail.holds:
+        print()
+        print(
+            table(
+                [_("Hold"), _("From"), _("Until"), _("By"), _("Evidence")],
+                [
+                    [_(h.reason.label), local(h.start, tz), local(h.end, tz), h.actor, h.evidence]
+                    for h in detail.holds
+                ],
+            )
+        )
+    print()
+    print(
+        table(
+            [_("When"), _("Who"), _("What"), _("Changes"), _("Note")],
+            _event_lines(detail),
+        )
+    )
+    print()
+    allowed = ", ".join(a.value for a in detail.allowed_actions) or "–"
+    print(_("Allowed actions: {actions}").format(actions=allowed))
+    return 0
+
+
+def cmd_farms(args: argparse.Namespace) -> int:
+    """List the wind farms."""
+    desk = _open(args)
+    farms = desk.farms()
+    if args.json:
+        dump([asdict(f) for f in farms])
+        return 0
+    print(
+        table(
+            [
+                _("Code"),
+                _("Province"),
+                _("Offshore"),
+                _("Calendar"),
+                _("Turbines"),
+                _("Lat, lon"),
+                _("Name"),
+            ],
+            [
+                [
+                    f.code,
+                    f.province,
+                    _("yes") if f.offshore else _("no"),
+                    f.calendar,
+                    str(f.turbine_count),
+                    f"{f.latitude:.2f}, {f.longitude:.2f}",
+                    _name(f.name_zh, f.name_en),
+                ]
+                for f in farms
+            ],
+        )
+    )
+    return 0
+
+
+def cmd_turbines(args: argparse.Namespace) -> int:
+    """List one farm's turbines."""
+    desk = _open(args)
+    turbines = desk.turbines(args.farm)
+    if args.json:
+        dump([asdict(t) for t in turbines])
+        return 0
+    print(
+        table(
+            [
+                _("Turbine"),
+                _("Rated kW"),
+                _("Commissioned"),
+                _("Warranty end"),
+                _("Status"),
+                _("Model"),
+            ],
+            [
+                [t.id, str(t.rated_kw), t.commissioned, t.warranty_end or "–", _(t.status), t.model]
+                for t in turbines
+            ],
+        )
+    )
+    return 0
+
+
+def cmd_staff(args: argparse.Namespace) -> int:
+    """List the technicians and their board status."""
+    desk = _open(args)
+    people = desk.technicians()
+    if args.json:
+        dump([asdict(p) for p in people])
+        return 0
+    print(
+        table(
+            [
+                _("Login"),
+                _("Name"),
+                _("Base"),
+                _("Status"),
+                _("Ticket"),
+                _("Certificates"),
+                _("Skills"),
+            ],
+            [
+                [
+                    p.login,
+                    _name(p.name_zh, p.name_en),
+                    p.base,
+                    _(p.status),
+                    str(p.current_ticket or "–"),
+                    _("check") if p.certificate_warning else _("ok"),
+                    ", ".join(_(s) for s in p.skills),
+                ]
+                for p in people
+            ],
+        )
+    )
+    return 0
+
+
+def cmd_policy_load(args: argparse.Namespace) -> int:
+    """Validate and store a policy file (recalculates every clock)."""
+    desk = _open(args)
+    policy = desk.load_policy_file(Path(args.file))
+    print(
+        _("policy {file} loaded ({digest}): every clock is recalculated from receipt").format(
+            file=args.file, digest=policy.digest[:12]
+        )
+    )
+    return 0
+
+
+def cmd_policy_show(args: argparse.Namespace) -> int:
+    """The policy in force, resolved for every priority and category."""
+    desk = _open(args)
+    policy = desk.policy()
+    rules = []
+    for priority in Priority:
+        for category in Category:
+            resolved = policy.resolve(contract=None, priority=priority, category=category)
+            rules.append((priority, category, resolved))
+    if args.json:
+        dump(
+            {
+                "source": policy.source,
+                "digest": policy.digest,
+                "calendars": list(policy.calendar_names),
+                "rules": [
+                    {
+                        "priority": p.value,
+                        "category": c.value,
+                        "calendar": r.calendar or "farm",
+                        "at_risk_percent": r.at_risk_percent,
+                        "targets": {t.value: s for t, s in r.targets.items()},
+                        "pauses": {
+                            h.value: sorted(x.value for x in ts) for h, ts in r.pauses.items()
+                        },
+                    }
+                    for p, c, r in rules
+                ],
+            }
+        )
+        return 0
+    print(_("Policy: {source}").format(source=policy.source))
+    print(_("Digest: {digest}").format(digest=policy.digest))
+    print(_("Calendars: {names}").format(names=", ".join(policy.calendar_names)))
+    print()
+    print(
+        table(
+            [_("P"), *(_(t.label) for t in Target), _("At risk"), _("Calendar"), _("Category")],
+            [
+                [
+                    p.value,
+                    *(
+                        human(r.targets[t])
+                        if (t not in (Target.ONSITE, Target.REPAIR) or c.needs_site_visit)
+                        else "·"
+                        for t in Target
+                    ),
+                    f"{r.at_risk_percent:.0f}%",
+                    r.calendar or _("farm"),
+                    _(c.label),
+                ]
+                for p, c, r in rules
+            ],
+        )
+    )
+    return 0
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    """Run the benchmarks; non-zero exit when a figure misses its budget."""
+    from windtui.benchmarks import registry
+
+    try:
+        found = registry()
+    except ImportError as exc:
+        raise WindtuiError(_("benchmarks unavailable: {why}").format(why=exc)) from None
+    names = args.only or list(found)
+    unknown = [n for n in names if n not in found]
+    if unknown:
+        raise NotFound(
+            _("unknown benchmark '{name}': choose from {choices}").format(
+                name=unknown[0], choices=", ".join(found)
+            )
+        )
+    figures = [figure for name in names for figure in found[name]()]
+    if args.json:
+        dump([f.as_dict() for f in figures])
+    else:
+        print(
+            table(
+                [_("Value"), _("Unit"), _("Budget"), _("Baseline"), _("Ratio"), _("OK"), _("Name")],
+                [
+                    [
+                        f"{f.value:.4g}",
+                        f.unit,
+                        ("≤ " if f.budget_kind == "max" else "≥ ") + f"{f.budget:.4g}",
+                        "–" if f.baseline is None else f"{f.baseline:.4g}",
+                        "–" if f.ratio is None else f"{f.ratio:.2f}×",
+                        _("ok") if f.ok else _("MISS"),
+                        f.name,
+                    ]
+                    for f in figures
+                ],
+            )
+        )
+    return 0 if all(f.ok for f in figures) else 1
+
+
+# ---------------------------------------------------------------------------------------------
+# The parser
+
+
+def _globals(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
+    """The global options; on subcommands they default to SUPPRESS so they never clobber."""
+
+    def default(value: Any) -> Any:
+        return argparse.SUPPRESS if suppress else value
+
+    group = parser.add_argument_group(_("global options"))
+    group.add_argument(
+        "--db",
+        metavar="URL",
+        default=default(None),
+        help=_(
+            "database URL: sqlite:///path.db or postgresql://user@host/db"
+            " (default $WINDTUI_DB, else ~/.local/share/windtui/windtui.db)"
+        ),
+    )
+    group.add_argument(
+        "--now",
+        metavar="ISO",
+        default=default(None),
+        help=_("freeze the clock at this instant (default $WINDTUI_NOW; bare times are Beijing)"),
+    )
+    group.add_argument(
+        "--lang",
+        metavar="LANG",
+        default=default(None),
+        help=_("en or zh_CN (default $WINDTUI_LANG, else the locale)"),
+    )
+    group.add_argument(
+        "--as",
+        dest="actor",
+        metavar="LOGIN",
+        default=default(os.environ.get("WINDTUI_ACTOR")),
+        help=_("act as this login in the event log (default $WINDTUI_ACTOR, else the OS user)"),
+    )
+
+
+def _help(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("-h", "--help", action="help", help=_("show this help and exit"))
+
+
+def _sub(
+    subparsers: Any, name: str, summary: str, func: Callable[[argparse.Namespace], int]
+) -> argparse.ArgumentParser:
+    parser = subparsers.add_parser(
+        name, help=summary, description=summary, add_help=False, prog=f"windtui {name}"
+    )
+    _help(parser)
+    _globals(parser, suppress=True)
+    parser.set_defaults(func=func)
+    return parser
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The whole command tree (help texts in the active language)."""
+    parser = _Parser(
+        prog="windtui",
+        add_help=False,
+        description=_(
+            "Keyboard-first console for wind-turbine after-sales service dispatch."
+            " Without a command: open the console."
+        ),
+    )
+    _help(parser)
+    parser.add_argument(
+        "--version",
+        action="version",
+        version=f"windtui {__version__}",
+        help=_("show the version and exit"),
+    )
+    _globals(parser, suppress=False)
+    parser.add_argument("--no-mouse", action="store_true", help=_("console without mouse support"))
+    parser.set_defaults(func=cmd_console)
+    commands = parser.add_subparsers(title=_("commands"), metavar=_("COMMAND"))
+
+    p = _sub(
+        commands, "init", _("create or upgrade the database and load the SLA policy"), cmd_init
+    )
+    p.add_argument("--demo", action="store_true", help=_("also load the demo fleet"))
+    p.add_argument(
+        "--force",
+        action="store_true",
+        help=_("with --demo: wipe a database that already has tickets"),
+    )
+
+    p = _sub(commands, "demo", _("open the console on a fresh demo database"), cmd_demo)
+    p.add_argument(
+        "--no-mouse",
+        action="store_true",
+        default=argparse.SUPPRESS,
+        help=_("console without mouse support"),
+    )
+    p.add_argument(
+        "--load-only",
+        action="store_true",
+        help=_("build the demo database and exit without opening the console"),
+    )
+
+    p = _sub(commands, "tickets", _("list open tickets with every SLA clock"), cmd_tickets)
+    p.add_argument("--json", action="store_true", help=_("print JSON"))
+    p.add_argument("--farm", metavar="CODE", help=_("only this farm"))
+    p.add_argument("--priority", metavar="P", help=_("only this priority: P1, P2, P3, P4"))
+    p.add_argument("--state", metavar="S", help=_("only this state, e.g. on_site"))
+    p.add_argument("--category", metavar="C", help=_("only this category, e.g. fault"))
+    p.add_argument("--all", action="store_true", help=_("include closed and cancelled tickets"))
+
+    ticket = _sub(
+        commands,
+        "ticket",
+        _("create, act on, assign or show one ticket"),
+        lambda a: _missing(ticket),
+    )
+    actions = ticket.add_subparsers(title=_("ticket commands"), metavar=_("COMMAND"))
+
+    p = _sub(actions, "create", _("receive a new ticket; prints its number"), cmd_ticket_create)
+    p.prog = "windtui ticket create"
+    p.add_argument("--farm", metavar="CODE", required=True, help=_("farm code, e.g. DBC"))
+    p.add_argument("--turbine", metavar="ID", help=_("turbine id or position, e.g. DBC-A07"))
+    p.add_argument(
+        "--category",
+        metavar="C",
+        required=True,
+        help=_("fault, maintenance, upgrade, consulting, data_analysis, infrastructure"),
+    )
+    p.add_argument("--priority", metavar="P", required=True, help=_("P1, P2, P3 or P4"))
+    p.add_argument("--title", metavar="T", required=True, help=_("short title"))
+    p.add_argument("--description", metavar="D", help=_("longer description"))
+    p.add_argument("--fault-code", metavar="X", help=_("SCADA fault code"))
+    p.add_argument("--reporter", metavar="R", help=_("who reported it"))
+    p.add_argument("--contact", metavar="C", help=_("how to reach the reporter"))
+    p.add_argument(
+        "--channel", choices=("phone", "email", "scada", "wechat"), help=_("how it came in")
+    )
+    p.add_argument(
+        "--turbine-stopped",
+        action="store_true",
+        help=_("the turbine is stopped (starts the downtime clock)"),
+    )
+    p.add_argument(
+        "--at",
+        metavar="ISO",
+        help=_("when it was received (default now; bare times are the farm's)"),
+    )
+    p.add_argument("--json", action="store_true", help=_("print the ticket as JSON"))
+
+    p = _sub(actions, "act", _("perform a lifecycle action on a ticket"), cmd_ticket_act)
+    p.prog = "windtui ticket act"
+    p.add_argument("number", metavar="NUMBER", type=int, help=_("ticket number"))
+    p.add_argument(
+        "action",
+        metavar="ACTION",
+        help=_("one of: {actions}").format(actions=", ".join(a.value for a in Action)),
+    )
+    p.add_argument(
+        "--reason",
+        metavar="R",
+        help=_("hold: weather, parts, crane_vessel, permit, customer_access; cancel/reopen: why"),
+    )
+    p.add_argument(
+        "--evidence",
+        metavar="E",
+        help=_("hold: what was seen, e.g. '10-min wind 14.2 m/s at A07 nacelle'"),
+    )
+    p.add_argument("--tech", metavar="LOGIN", help=_("dispatch: the technician's login"))
+    p.add_argument(
+        "--at", metavar="ISO", help=_("when it happened (default now; bare times are the farm's)")
+    )
+    p.add_argument("--json", action="store_true", help=_("print the ticket as JSON"))
+
+    p = _sub(actions, "assign", _("(re)assign a ticket's technician"), cmd_ticket_assign)
+    p.prog = "windtui ticket assign"
+    p.add_argument("number", metavar="NUMBER", type=int, help=_("ticket number"))
+    p.add_argument("login", metavar="LOGIN", help=_("the technician's login"))
+
+    p = _sub(actions, "show", _("fields, clocks and timeline of a ticket"), cmd_ticket_show)
+    p.prog = "windtui ticket show"
+    p.add_argument("number", metavar="NUMBER", type=int, help=_("ticket number"))
+    p.add_argument("--json", action="store_true", help=_("print JSON"))
+
+    p = _sub(commands, "farms", _("list the wind farms"), cmd_farms)
+    p.add_argument("--json", action="store_true", help=_("print JSON"))
+
+    p = _sub(commands, "turbines", _("list a farm's turbines"), cmd_turbines)
+    p.add_argument("farm", metavar="FARM", help=_("farm code, e.g. DBC"))
+    p.add_argument("--json", action="store_true", help=_("print JSON"))
+
+    p = _sub(commands, "staff", _("list technicians and their status"), cmd_staff)
+    p.add_argument("--json", action="store_true", help=_("print JSON"))
+
+    policy = _sub(commands, "policy", _("load or show the SLA policy"), lambda a: _missing(policy))
+    sub = policy.add_subparsers(title=_("policy commands"), metavar=_("COMMAND"))
+    p = _sub(sub, "load", _("validate and load a policy TOML file"), cmd_policy_load)
+    p.prog = "windtui policy load"
+    p.add_argument("file", metavar="FILE", help=_("policy file, e.g. data/sla-policy.toml"))
+    p = _sub(sub, "show", _("show the policy in force"), cmd_policy_show)
+    p.prog = "windtui policy show"
+    p.add_argument("--json", action="store_true", help=_("print JSON"))
+
+    p = _sub(commands, "bench", _("run the benchmarks against their budgets"), cmd_bench)
+    p.add_argument("--json", action="store_true", help=_("print JSON"))
+    p.add_argument("--only", metavar="NAME", nargs="+", help=_("run only these benchmarks"))
+    return parser
+
+
+def _missing(parser: argparse.ArgumentParser) -> int:
+    raise UsageError(_("missing command: see '{prog} --help'").format(prog=parser.prog))
+
+
+def _prescan_language(argv: Sequence[str]) -> str | None:
+    """``--lang`` must be known before the parser is built (its help texts are translated)."""
+    for i, arg in enumerate(argv):
+        if arg == "--lang" and i + 1 < len(argv):
+            return argv[i + 1]
+        if arg.startswith("--lang="):
+            return arg.split("=", 1)[1]
+    return None
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; returns the exit status (0 ok, 2 usage, other non-zero: refused)."""
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    i18n.set_language(_prescan_language(args_list))
+    try:
+        parser = build_parser()
+        try:
+            args = parser.parse_args(args_list)
+        except SystemExit as exc:  # --help / --version
+            return int(exc.code or 0)
+        args.no_mouse = getattr(args, "no_mouse", False)
+        args.load_only = getattr(args, "load_only", False)
+        args.now_utc = _now(args)
+        return int(args.func(args))
+    except UsageError as exc:
+        _error(str(exc))
+        return USAGE_EXIT
+    except WindtuiError as exc:
+        _error(str(exc))
+        return exc.exit_code
+    except BrokenPipeError:  # `windtui tickets --json | head`: the reader left, that is fine
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
+    except KeyboardInterrupt:
+        return 130
+
+
+def _error(message: str) -> None:
+    """Exactly one line on stderr."""
+    line = " ".join(message.split())  # a multi-line message would break the one-line contract
+    print(f"windtui: error: {line}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

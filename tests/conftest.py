@@ -15,7 +15,7 @@ from windtui.services.desk import Desk
 
 #: The frozen "now" of the fixtures: Monday 3 March 2025, 10:00 in Beijing.
 NOW = datetime(2025, 3, 3, 2, 0, tzinfo=UTC)
-PG_SERVER = "postgresql://postgres@127.0.0.1:5432/test"
+PG_SERVER = os.environ.get("WINDTUI_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
 TECHNICIANS = ("wangjg", "lihua", "zhaom")
 
 

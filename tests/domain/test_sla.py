@@ -1,0 +1,413 @@
+"""SLA clocks: chain rules, pauses, reopen, cancel, rework, calendars; direct vs cached path."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+
+from windtui.domain.model import (
+    Category,
+    Clock,
+    ClockState,
+    HoldReason,
+    HoldSpan,
+    Priority,
+    Target,
+    Timeline,
+)
+from windtui.domain.policy import load_policy, load_policy_file
+from windtui.domain.sla import compute_clocks, downtime, evaluate, last_event, plan_ticket
+
+H = 3600.0
+POLICY = load_policy_file()
+T0 = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)  # Monday 09:00 Beijing
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+def hours(n: float) -> datetime:
+    return T0 + timedelta(hours=n)
+
+
+def ticket(**fields: object) -> Timeline:
+    base: dict[str, object] = {
+        "category": Category.FAULT,
+        "priority": Priority.P3,
+        "received_at": T0,
+    }
+    base.update(fields)
+    return Timeline(**base)  # type: ignore[arg-type]
+
+
+def clocks(
+    timeline: Timeline, now: datetime, *, calendar: str = "24x7", policy=POLICY
+) -> dict[Target, Clock]:
+    found = compute_clocks(
+        timeline, policy, farm_tz="Asia/Shanghai", farm_calendar=calendar, now=now
+    )
+    assert [c.target for c in found] == list(Target)
+    return {c.target: c for c in found}
+
+
+def test_running_then_at_risk_then_breached_counting_up() -> None:
+    t = ticket()
+    assert clocks(t, hours(0.5))[Target.ACKNOWLEDGE].state is ClockState.RUNNING
+    at_risk = clocks(t, hours(0.75))[Target.ACKNOWLEDGE]  # exactly 75 %
+    assert at_risk.state is ClockState.AT_RISK and at_risk.percent_used == 75.0
+    breached = clocks(t, hours(3))[Target.ACKNOWLEDGE]
+    assert breached.state is ClockState.BREACHED
+    assert breached.remaining_seconds == -2 * H and breached.elapsed_seconds == 3 * H
+    assert breached.due == hours(1)
+    later = clocks(t, hours(4))[Target.ACKNOWLEDGE]
+    assert later.remaining_seconds == -3 * H  # keeps counting
+
+
+def test_met_clock_never_changes() -> None:
+    t = ticket(acknowledged_at=hours(0.5))
+    first = clocks(t, hours(0.6))[Target.ACKNOWLEDGE]
+    assert first.state is ClockState.MET and first.met_at == hours(0.5)
+    assert first.elapsed_seconds == 1800 and first.remaining_seconds == 1800
+    for later in (hours(2), hours(100), hours(10_000)):
+        assert clocks(t, later)[Target.ACKNOWLEDGE] == first
+
+
+def test_late_milestone_is_breached_and_frozen() -> None:
+    t = ticket(arrived_at=hours(50))
+    onsite = clocks(t, hours(60))[Target.ONSITE]
+    assert onsite.state is ClockState.BREACHED and onsite.met_at == hours(50)
+    assert onsite.remaining_seconds == -2 * H
+    assert clocks(t, hours(90))[Target.ONSITE] == onsite
+
+
+def test_clock_not_started_is_not_applicable() -> None:
+    report = clocks(ticket(), hours(1))[Target.REPORT]
+    assert report.state is ClockState.NOT_APPLICABLE and not report.started and report.due is None
+
+
+def test_consulting_has_no_site_clocks() -> None:
+    t = ticket(category=Category.CONSULTING, resolved_at=hours(5))
+    found = clocks(t, hours(6))
+    for target in (Target.ONSITE, Target.REPAIR):
+        assert found[target].state is ClockState.NOT_APPLICABLE
+        assert not found[target].started and found[target].due is None
+    assert found[Target.FEEDBACK].state is ClockState.RUNNING
+    assert found[Target.REPORT].started and found[Target.REPORT].start == hours(5)
+
+
+def test_chain_starts_at_previous_milestones() -> None:
+    t = ticket(arrived_at=hours(10), resolved_at=hours(11), report_at=hours(20))
+    found = clocks(t, hours(21))
+    assert found[Target.REPAIR].state is ClockState.MET
+    assert found[Target.REPAIR].elapsed_seconds == H
+    assert found[Target.REPORT].elapsed_seconds == 9 * H
+    assert found[Target.REVIEW].start == hours(20)
+    assert found[Target.REVIEW].elapsed_seconds == H
+    assert not found[Target.FOLLOWUP].started
+
+
+def test_hold_pauses_onsite_but_not_acknowledge_or_feedback() -> None:
+    hold = HoldSpan(HoldReason.WEATHER, hours(2), hours(5))
+    found = clocks(ticket(holds=(hold,)), hours(10))
+    assert found[Target.ONSITE].elapsed_seconds == 7 * H
+    assert found[Target.ONSITE].due == hours(51)
+    assert found[Target.FEEDBACK].elapsed_seconds == 10 * H
+    assert found[Target.ACKNOWLEDGE].state is ClockState.BREACHED
+
+
+def test_open_hold_pauses_and_projects_due_from_now() -> None:
+    hold = HoldSpan(HoldReason.PARTS, hours(4))
+    onsite = clocks(ticket(holds=(hold,)), hours(10))[Target.ONSITE]
+    assert onsite.state is ClockState.PAUSED and onsite.hold_reason is HoldReason.PARTS
+    assert onsite.elapsed_seconds == 4 * H
+    assert onsite.due == hours(10 + 44)
+    assert clocks(ticket(holds=(hold,)), hours(20))[Target.ONSITE].due == hours(20 + 44)
+
+
+def test_overlapping_holds_are_not_counted_twice() -> None:
+    holds = (
+        HoldSpan(HoldReason.WEATHER, hours(2), hours(6)),
+        HoldSpan(HoldReason.PERMIT, hours(4), hours(8)),
+    )
+    assert clocks(ticket(holds=holds), hours(10))[Target.ONSITE].elapsed_seconds == 4 * H
+
+
+def test_breached_clock_on_hold_stays_breached() -> None:
+    hold = HoldSpan(HoldReason.WEATHER, hours(50))
+    onsite = clocks(ticket(holds=(hold,)), hours(60))[Target.ONSITE]
+    assert onsite.state is ClockState.BREACHED and onsite.due == hours(48)
+    assert onsite.elapsed_seconds == 50 * H
+
+
+def test_weekend_hold_on_business_calendar_pauses_nothing() -> None:
+    friday_16 = datetime(2026, 3, 6, 16, 0, tzinfo=SHANGHAI).astimezone(UTC)
+    monday_10 = datetime(2026, 3, 9, 10, 0, tzinfo=SHANGHAI).astimezone(UTC)
+    hold = HoldSpan(
+        HoldReason.WEATHER,
+        datetime(2026, 3, 7, 9, 0, tzinfo=SHANGHAI),
+        datetime(2026, 3, 8, 18, 0, tzinfo=SHANGHAI),
+    )
+    plain = ticket(received_at=friday_16)
+    held = replace(plain, holds=(hold,))
+    a = clocks(plain, monday_10, calendar="cn-business")[Target.ONSITE]
+    b = clocks(held, monday_10, calendar="cn-business")[Target.ONSITE]
+    assert a.elapsed_seconds == b.elapsed_seconds == 3 * H  # 16:00–17:30 + 08:30–10:00
+    assert a.due == b.due
+    assert a.calendar == "cn-business"
+
+
+def test_business_hours_hold_is_measured_in_business_time() -> None:
+    received = datetime(2026, 3, 9, 9, 0, tzinfo=SHANGHAI).astimezone(UTC)  # Monday
+    hold = HoldSpan(  # 11:00–15:00 covers 1 h before lunch and 1.5 h after
+        HoldReason.PARTS,
+        datetime(2026, 3, 9, 11, 0, tzinfo=SHANGHAI),
+        datetime(2026, 3, 9, 15, 0, tzinfo=SHANGHAI),
+    )
+    now = datetime(2026, 3, 9, 17, 30, tzinfo=SHANGHAI)
+    onsite = clocks(ticket(received_at=received, holds=(hold,)), now, calendar="cn-business")
+    assert onsite[Target.ONSITE].elapsed_seconds == 7 * H - 2.5 * H
+
+
+def test_priority_change_is_retroactive_and_keeps_paused_time() -> None:
+    """GLPI #6902: raising P3 to P1 after a hold must not lose the paused time."""
+    hold = HoldSpan(HoldReason.CRANE_VESSEL, hours(1), hours(4))
+    p3 = ticket(holds=(hold,))
+    p1 = replace(p3, priority=Priority.P1)
+    before = clocks(p3, hours(6))[Target.ONSITE]
+    after = clocks(p1, hours(6))[Target.ONSITE]
+    assert before.elapsed_seconds == after.elapsed_seconds == 3 * H
+    assert before.due == hours(48 + 3)
+    assert after.due == hours(24 + 3)  # from receipt, paused 3 h still excluded
+    assert after.target_seconds == 24 * H
+
+
+def test_policy_choice_of_calendar_and_timezone() -> None:
+    policy = load_policy(
+        """
+[defaults.targets]
+acknowledge = "1h"
+feedback = "24h"
+onsite = "48h"
+repair = "2.5h"
+report = "24h"
+review = "3d"
+followup = "7d"
+
+[calendars.local-office]
+days = ["mon", "tue", "wed", "thu", "fri"]
+hours = ["09:00-10:00"]
+
+[[override]]
+category = "fault"
+calendar = "local-office"
+"""
+    )
+    monday_9 = datetime(2026, 3, 2, 9, 0, tzinfo=ZoneInfo("Europe/Berlin"))
+    t = ticket(received_at=monday_9.astimezone(UTC))
+    fault = compute_clocks(
+        t, policy, farm_tz="Europe/Berlin", farm_calendar="", now=monday_9 + timedelta(hours=5)
+    )
+    assert fault[0].calendar == "local-office" and fault[0].elapsed_seconds == H
+    assert fault[0].due == monday_9 + timedelta(hours=1)
+    consulting = compute_clocks(
+        replace(t, category=Category.CONSULTING),
+        policy,
+        farm_tz="Europe/Berlin",
+        farm_calendar="",
+        now=monday_9 + timedelta(hours=5),
+    )
+    assert consulting[0].calendar == "24x7" and consulting[0].elapsed_seconds == 5 * H
+
+
+def test_reopen_keeps_met_results_and_restarts_the_rest() -> None:
+    t = ticket(
+        acknowledged_at=hours(0.5),
+        arrived_at=hours(10),
+        resolved_at=hours(12),
+        reopened_at=hours(100),
+    )
+    found = clocks(t, hours(101))
+    assert found[Target.ACKNOWLEDGE].state is ClockState.MET
+    assert found[Target.ACKNOWLEDGE].met_at == hours(0.5)
+    feedback = found[Target.FEEDBACK]  # never given: runs from the reopen
+    assert feedback.start == hours(100) and feedback.elapsed_seconds == H
+    onsite = found[Target.ONSITE]
+    assert onsite.start == hours(100) and onsite.state is ClockState.RUNNING
+    assert onsite.elapsed_seconds == H
+    assert not found[Target.REPAIR].started  # the old arrival belongs to the old cycle
+    assert not found[Target.REPORT].started
+
+
+def test_reopen_then_new_arrival() -> None:
+    t = ticket(acknowledged_at=hours(0.5), reopened_at=hours(100), arrived_at=hours(105))
+    found = clocks(t, hours(106))
+    assert found[Target.ONSITE].state is ClockState.MET
+    assert found[Target.ONSITE].elapsed_seconds == 5 * H
+    assert found[Target.REPAIR].start == hours(105)
+
+
+def test_cancel_freezes_running_clocks_as_not_applicable() -> None:
+    t = ticket(acknowledged_at=hours(0.5), cancelled_at=hours(3))
+    found = clocks(t, hours(30))
+    assert found[Target.ACKNOWLEDGE].state is ClockState.MET
+    feedback = found[Target.FEEDBACK]
+    assert feedback.state is ClockState.NOT_APPLICABLE and feedback.started
+    assert feedback.elapsed_seconds == 3 * H and feedback.due is None
+    assert clocks(t, hours(300))[Target.FEEDBACK] == feedback
+    assert not found[Target.REPAIR].started
+
+
+def test_report_returned_for_rework_restarts_report_clock() -> None:
+    t = ticket(
+        arrived_at=hours(1),
+        resolved_at=hours(2),
+        report_returned_at=hours(30),
+    )
+    found = clocks(t, hours(31))
+    report = found[Target.REPORT]
+    assert report.start == hours(30) and report.elapsed_seconds == H
+    assert report.state is ClockState.RUNNING
+    assert not found[Target.REVIEW].started
+    resubmitted = replace(t, report_at=hours(40))
+    again = clocks(resubmitted, hours(41))
+    assert again[Target.REPORT].state is ClockState.MET
+    assert again[Target.REVIEW].start == hours(40)
+
+
+def test_events_after_now_are_ignored() -> None:
+    t = ticket(
+        acknowledged_at=hours(2),
+        holds=(HoldSpan(HoldReason.WEATHER, hours(1), hours(3)),),
+    )
+    found = clocks(t, hours(1.5))
+    assert found[Target.ACKNOWLEDGE].state is ClockState.BREACHED  # the ack is in the future
+    assert found[Target.ONSITE].state is ClockState.PAUSED  # the hold has not ended yet
+    assert clocks(t, hours(-1))[Target.ACKNOWLEDGE].started is False
+
+
+def test_downtime_never_pauses() -> None:
+    t = ticket(
+        turbine_stopped_at=hours(1),
+        holds=(HoldSpan(HoldReason.WEATHER, hours(2), hours(5)),),
+    )
+    running = downtime(t, hours(10))
+    assert running is not None and running.until is None and running.seconds == 9 * H
+    done = downtime(replace(t, turbine_restored_at=hours(6)), hours(10))
+    assert done is not None and done.until == hours(6) and done.seconds == 5 * H
+    assert downtime(ticket(), hours(10)) is None
+    assert downtime(t, hours(0.5)) is None
+
+
+# -- properties ---------------------------------------------------------------------------------
+
+STEPS = ("acknowledged_at", "feedback_at", "arrived_at", "resolved_at", "report_at")
+FARM_CALENDARS = ("24x7", "cn-business", "xinjiang-day", "de-business")
+BASE = int(datetime(2026, 1, 20, tzinfo=UTC).timestamp())
+
+
+def at(seconds: int) -> datetime:
+    return datetime.fromtimestamp(BASE + seconds, UTC)
+
+
+gaps = st.integers(min_value=1, max_value=4 * 86_400)
+
+
+@st.composite
+def timelines(draw: st.DrawFn) -> Timeline:
+    cursor = draw(st.integers(min_value=0, max_value=200 * 86_400))
+    fields: dict[str, object] = {"received_at": at(cursor)}
+    for step in STEPS[: draw(st.integers(min_value=0, max_value=len(STEPS)))]:
+        cursor += draw(gaps)
+        fields[step] = at(cursor)
+    if "resolved_at" in fields and "report_at" not in fields and draw(st.booleans()):
+        cursor += draw(gaps)
+        fields["report_returned_at"] = at(cursor)
+    if "report_at" in fields and draw(st.booleans()):
+        cursor += draw(gaps)
+        fields["reviewed_at"] = at(cursor)
+    ending = draw(st.sampled_from(["none", "none", "reopen", "cancel"]))
+    if ending != "none":
+        cursor += draw(gaps)
+        fields["reopened_at" if ending == "reopen" else "cancelled_at"] = at(cursor)
+    holds = []
+    received = int(fields["received_at"].timestamp()) - BASE  # type: ignore[union-attr]
+    for _ in range(draw(st.integers(min_value=0, max_value=3))):
+        start = received + draw(st.integers(min_value=0, max_value=10 * 86_400))
+        end = None if draw(st.booleans()) else start + draw(gaps)
+        holds.append(
+            HoldSpan(
+                draw(st.sampled_from(list(HoldReason))), at(start), None if end is None else at(end)
+            )
+        )
+    open_holds = [h for h in holds if h.end is None]
+    holds = [h for h in holds if h.end is not None] + open_holds[:1]  # at most one open hold
+    return Timeline(
+        category=draw(st.sampled_from(list(Category))),
+        priority=draw(st.sampled_from(list(Priority))),
+        holds=tuple(holds),
+        **fields,  # type: ignore[arg-type]
+    )
+
+
+def direct(tl: Timeline, calendar: str, now: datetime) -> tuple[Clock, ...]:
+    return compute_clocks(tl, POLICY, farm_tz="Asia/Shanghai", farm_calendar=calendar, now=now)
+
+
+@settings(max_examples=300, deadline=None)
+@given(tl=timelines(), calendar=st.sampled_from(FARM_CALENDARS), wait=st.integers(0, 40 * 86_400))
+def test_cached_path_equals_direct_path(tl: Timeline, calendar: str, wait: int) -> None:
+    now = last_event(tl) + timedelta(seconds=wait)
+    plan = plan_ticket(tl, POLICY, farm_tz="Asia/Shanghai", farm_calendar=calendar)
+    assert evaluate(plan, now) == direct(tl, calendar, now)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    tl=timelines(),
+    calendar=st.sampled_from(FARM_CALENDARS),
+    wait=st.integers(0, 10 * 86_400),
+    more=st.integers(1, 60 * 86_400),
+)
+def test_met_clock_never_changes_as_now_advances(
+    tl: Timeline, calendar: str, wait: int, more: int
+) -> None:
+    now = last_event(tl) + timedelta(seconds=wait)
+    first = direct(tl, calendar, now)
+    later = direct(tl, calendar, now + timedelta(seconds=more))
+    for a, b in zip(first, later, strict=True):
+        if a.state in (ClockState.MET, ClockState.NOT_APPLICABLE) and a.started:
+            assert a == b
+        if a.state is ClockState.BREACHED and a.met_at is not None:
+            assert a == b
+
+
+@settings(max_examples=200, deadline=None)
+@given(tl=timelines(), calendar=st.sampled_from(FARM_CALENDARS), wait=st.integers(0, 10 * 86_400))
+def test_a_pause_never_moves_a_due_date_earlier(tl: Timeline, calendar: str, wait: int) -> None:
+    assume(tl.holds)
+    now = last_event(tl) + timedelta(seconds=wait)
+    held = direct(tl, calendar, now)
+    unheld = direct(replace(tl, holds=()), calendar, now)
+    for a, b in zip(held, unheld, strict=True):
+        if a.due is not None and b.due is not None:
+            assert a.due >= b.due
+        if a.started and b.started:
+            assert a.elapsed_seconds <= b.elapsed_seconds
+
+
+@settings(max_examples=200, deadline=None)
+@given(tl=timelines(), calendar=st.sampled_from(FARM_CALENDARS), wait=st.integers(0, 10 * 86_400))
+def test_due_is_at_least_target_business_time_after_start(
+    tl: Timeline, calendar: str, wait: int
+) -> None:
+    now = last_event(tl) + timedelta(seconds=wait)
+    for clock in direct(tl, calendar, now):
+        if clock.due is None:
+            continue
+        assert clock.start is not None
+        cal = POLICY.calendar(clock.calendar, "Asia/Shanghai")
+        assert cal.business_seconds(clock.start, clock.due) >= clock.target_seconds - 1e-6
+        if not tl.holds:  # without pauses exactly the target
+            assert abs(cal.business_seconds(clock.start, clock.due) - clock.target_seconds) < 1e-6

@@ -1,0 +1,208 @@
+"""The SLA board: incremental counts, once-only alerts, replanning, next due and nearest clocks."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from windtui.benchmarks.sla import synthetic_tickets
+from windtui.domain.model import (
+    Category,
+    ClockState,
+    HoldReason,
+    HoldSpan,
+    Priority,
+    Target,
+    Timeline,
+)
+from windtui.domain.policy import DEFAULT_POLICY_PATH, load_policy, load_policy_file
+from windtui.domain.refresh import BoardCounts, SlaBoard
+from windtui.domain.sla import compute_clocks
+from windtui.errors import NotFound
+
+H = 3600.0
+POLICY = load_policy_file()
+T0 = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
+
+
+def hours(n: float) -> datetime:
+    return T0 + timedelta(hours=n)
+
+
+def ticket(**fields: object) -> Timeline:
+    base: dict[str, object] = {"category": Category.FAULT, "priority": Priority.P3}
+    base.update(fields)
+    return Timeline(**base)  # type: ignore[arg-type]
+
+
+def board_with(*timelines: Timeline) -> SlaBoard:
+    board = SlaBoard(POLICY)
+    for i, tl in enumerate(timelines, start=1):
+        board.upsert(i, 1, tl, farm_tz="Asia/Shanghai", farm_calendar="24x7")
+    return board
+
+
+def test_counts_after_refresh() -> None:
+    board = board_with(
+        ticket(received_at=hours(0)),  # ack at risk at 0.8 h
+        ticket(received_at=hours(-5)),  # ack breached
+        ticket(received_at=hours(0), acknowledged_at=hours(0.1)),  # fine
+        ticket(received_at=hours(0), holds=(HoldSpan(HoldReason.WEATHER, hours(0.2)),)),
+        ticket(received_at=hours(-1), cancelled_at=hours(0)),  # not open
+    )
+    board.refresh(hours(0.8))
+    assert board.counts == BoardCounts(open=4, at_risk=2, breached=1, on_hold=1)
+    board.remove(2)
+    assert board.counts == BoardCounts(open=3, at_risk=2, breached=0, on_hold=1)
+
+
+def test_alerts_once_when_entering_at_risk_and_breached() -> None:
+    board = board_with(ticket(received_at=hours(0)))
+    assert board.refresh(hours(0.1)).alerts == []
+    assert board.refresh(hours(0.76)).alerts == [(1, Target.ACKNOWLEDGE, ClockState.AT_RISK)]
+    assert board.refresh(hours(0.9)).alerts == []
+    assert board.refresh(hours(1.0)).alerts == [(1, Target.ACKNOWLEDGE, ClockState.BREACHED)]
+    assert board.refresh(hours(2)).alerts == []
+    assert board.counts.breached == 1 and board.counts.at_risk == 0
+
+
+def test_jump_past_due_reports_only_the_breach() -> None:
+    board = board_with(ticket(received_at=hours(0)))
+    board.refresh(hours(0.1))
+    assert board.refresh(hours(5)).alerts == [(1, Target.ACKNOWLEDGE, ClockState.BREACHED)]
+
+
+def test_start_up_does_not_toast_old_breaches() -> None:
+    board = board_with(*(ticket(received_at=hours(-100)) for _ in range(50)))
+    result = board.refresh(hours(0))
+    assert result.alerts == []
+    assert board.counts.breached == 50
+
+
+def test_upsert_replans_only_on_a_new_version() -> None:
+    board = board_with(ticket(received_at=hours(0)))
+    board.refresh(hours(0.1))
+    acked = ticket(received_at=hours(0), acknowledged_at=hours(0.2))
+    board.upsert(1, 1, acked, farm_tz="Asia/Shanghai", farm_calendar="24x7")  # same version
+    assert board.clocks(1, hours(0.3))[0].state is ClockState.RUNNING
+    board.upsert(1, 2, acked, farm_tz="Asia/Shanghai", farm_calendar="24x7")
+    assert board.clocks(1, hours(0.3))[0].state is ClockState.MET
+    assert board.refresh(hours(2)).alerts == []  # a met clock never alerts
+
+
+def test_priority_raise_that_breaches_alerts_once() -> None:
+    tl = ticket(received_at=hours(0), acknowledged_at=hours(0.1), feedback_at=hours(0.2))
+    board = board_with(tl)
+    board.refresh(hours(30))
+    assert board.counts.breached == 0
+    board.upsert(1, 2, replace(tl, priority=Priority.P1), farm_tz="Asia/Shanghai", farm_calendar="")
+    assert board.refresh(hours(30)).alerts == [(1, Target.ONSITE, ClockState.BREACHED)]
+    assert board.counts.breached == 1
+    board.upsert(1, 3, tl, farm_tz="Asia/Shanghai", farm_calendar="")  # back to P3
+    assert board.refresh(hours(30)).alerts == []
+    assert board.counts.breached == 0
+
+
+def test_set_policy_replans_only_on_a_new_digest() -> None:
+    board = board_with(ticket(received_at=hours(0)))
+    board.refresh(hours(0.5))
+    board.set_policy(load_policy_file())  # same text, same digest
+    assert board.clocks(1, hours(0.5))[0].target_seconds == H
+    text = DEFAULT_POLICY_PATH.read_text("utf-8").replace(
+        'acknowledge = "1h"', 'acknowledge = "2h"'
+    )
+    board.set_policy(load_policy(text))
+    assert board.clocks(1, hours(0.5))[0].target_seconds == 2 * H
+    board.refresh(hours(0.6))
+    assert board.counts.at_risk == 0
+    assert board.refresh(hours(1.6)).alerts == [(1, Target.ACKNOWLEDGE, ClockState.AT_RISK)]
+
+
+def test_next_due_ignores_paused_and_stopped_clocks() -> None:
+    tl = ticket(
+        received_at=hours(0),
+        acknowledged_at=hours(0.1),
+        holds=(HoldSpan(HoldReason.PARTS, hours(1)),),
+    )
+    board = board_with(tl)
+    assert board.next_due(1) == (Target.FEEDBACK, hours(24))
+    board.upsert(1, 2, replace(tl, feedback_at=hours(2)), farm_tz="UTC", farm_calendar="24x7")
+    assert board.next_due(1) is None  # only the paused on-site clock is left
+
+
+def test_nearest_orders_by_due_most_overdue_first_with_paused_projected() -> None:
+    board = board_with(
+        ticket(received_at=hours(-10), acknowledged_at=hours(-9.9), feedback_at=hours(-9.8)),
+        ticket(received_at=hours(-3)),  # ack overdue by 2 h
+        ticket(
+            received_at=hours(0),
+            acknowledged_at=hours(0.1),
+            feedback_at=hours(0.2),
+            holds=(HoldSpan(HoldReason.PERMIT, hours(0.5)),),
+        ),  # on-site paused after 0.5 h: projected due now + 47.5 h
+    )
+    now = hours(1)
+    found = board.nearest(10, now)
+    keys = [(tid, clock.target) for tid, clock in found]
+    assert keys[:3] == [(2, Target.ACKNOWLEDGE), (2, Target.FEEDBACK), (1, Target.ONSITE)]
+    dues = [clock.due for _tid, clock in found]
+    assert dues == sorted(dues)
+    paused = [c for tid, c in found if tid == 3 and c.target is Target.ONSITE]
+    assert paused and paused[0].state is ClockState.PAUSED
+    assert paused[0].due == now + timedelta(hours=47.5)
+    assert len(board.nearest(2, now)) == 2 and board.nearest(0, now) == []
+
+
+def test_unknown_ticket_is_not_found() -> None:
+    with pytest.raises(NotFound):
+        SlaBoard(POLICY).clocks(99, T0)
+
+
+NOW = datetime(2026, 3, 10, 6, 0, tzinfo=UTC)
+
+
+def brute_force(tickets: list[tuple[int, Timeline, str, str]], now: datetime) -> dict:
+    states: dict[tuple[int, Target], ClockState] = {}
+    counts = dict.fromkeys(("open", "at_risk", "breached", "on_hold"), 0)
+    for tid, tl, tz, cal in tickets:
+        found = compute_clocks(tl, POLICY, farm_tz=tz, farm_calendar=cal, now=now)
+        counts["open"] += 1
+        counts["at_risk"] += any(c.state is ClockState.AT_RISK for c in found)
+        counts["breached"] += any(c.state is ClockState.BREACHED for c in found)
+        counts["on_hold"] += any(h.end is None for h in tl.holds)
+        states.update({(tid, c.target): c.state for c in found})
+    return {"counts": BoardCounts(**counts), "states": states}
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    seed=st.integers(0, 10_000),
+    steps=st.lists(st.integers(1, 30 * 3600), min_size=1, max_size=6),
+)
+def test_refresh_counts_and_alerts_equal_brute_force(seed: int, steps: list[int]) -> None:
+    tickets = synthetic_tickets(40, now=NOW, seed=seed)
+    board = SlaBoard(POLICY)
+    for tid, tl, tz, cal in tickets:
+        board.upsert(tid, 1, tl, farm_tz=tz, farm_calendar=cal)
+    now = NOW
+    assert board.refresh(now).alerts == []
+    before = brute_force(tickets, now)
+    assert board.counts == before["counts"]
+    for step in steps:
+        now += timedelta(seconds=step)
+        alerts = board.refresh(now).alerts
+        after = brute_force(tickets, now)
+        assert board.counts == after["counts"]
+        expected = {
+            (tid, target, state)
+            for (tid, target), state in after["states"].items()
+            if state in (ClockState.AT_RISK, ClockState.BREACHED)
+            and before["states"][(tid, target)] is not state
+        }
+        assert sorted(alerts) == sorted(expected)
+        assert len(alerts) == len(set(alerts))
+        before = after

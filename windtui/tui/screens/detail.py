@@ -40,33 +40,28 @@ from windtui.i18n import _
 from windtui.services.records import EventRecord, FarmRecord, HoldRecord, TicketDetail
 from windtui.tui.keymap import N_, translate_bindings
 from windtui.tui.requests import ActionRequest, DeskRequest
-from windtui.tui.screens.forms import (
-    AssignForm,
-    FormScreen,
-    HoldForm,
-    ReasonForm,
-    ResumeForm,
-    farm_name,
-)
+from windtui.tui.screens.forms import AssignForm, farm_name, form_for
 from windtui.tui.widgets.cells import format_elapsed
 from windtui.tui.widgets.clockbar import ClockBar, downtime_line, live_reading
 
 ACTION_KEYS: dict[Action, str] = {
+    # Same keys (and ids) as the main screen's queue: a f d h r x o.
     Action.ACK: "a",
     Action.FEEDBACK: "f",
     Action.DISPATCH: "d",
-    Action.DEPART: "g",
-    Action.ARRIVE: "v",
-    Action.RESOLVE: "r",
-    Action.SUBMIT: "s",
-    Action.APPROVE: "p",
-    Action.RETURN: "w",
-    Action.FOLLOWUP: "u",
-    Action.CLOSE: "c",
     Action.HOLD: "h",
-    Action.RESUME: "m",
+    Action.RESUME: "r",
     Action.CANCEL: "x",
     Action.REOPEN: "o",
+    # Only here: the field and back-office steps.
+    Action.DEPART: "g",
+    Action.ARRIVE: "v",
+    Action.RESOLVE: "s",
+    Action.SUBMIT: "u",
+    Action.APPROVE: "p",
+    Action.RETURN: "w",
+    Action.FOLLOWUP: "b",
+    Action.CLOSE: "c",
     Action.RESTORE: "t",
 }
 """Default key of each ticket action on the detail screen (remappable by id ``ticket.<action>``)."""
@@ -251,7 +246,10 @@ class DetailScreen(Screen[None]):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "back", N_("Back"), id="detail.back"),
-        Binding("R", "reload", N_("Reload"), id="detail.reload"),
+        Binding("ctrl+r", "reload", N_("Reload"), id="detail.reload"),
+        Binding("question_mark", "help", N_("Help"), id="detail.help"),
+        Binding("colon", "command_line", N_("Command"), id="detail.command"),
+        Binding("space", "next_step", N_("Next step"), id="detail.next"),
         Binding("A", "assign", N_("Assign technician"), id="ticket.assign"),
         *(
             Binding(key, f"act('{action.value}')", action.label, id=f"ticket.{action.value}")
@@ -366,6 +364,9 @@ class DetailScreen(Screen[None]):
         if detail is None:
             return
         self._render_clocks()
+        if self._changed_elsewhere(detail):
+            self.load()
+            return
         now = self.now()
         crossed = any(
             live_reading(c, now).state is ClockState.BREACHED and c.state is not ClockState.BREACHED
@@ -374,6 +375,13 @@ class DetailScreen(Screen[None]):
         if crossed and not self._reloading_for_breach:
             self._reloading_for_breach = True  # one reload per crossing, not one per second
             self.load()
+
+    def _changed_elsewhere(self, detail: TicketDetail) -> bool:
+        """Has the app's poll seen a newer version of this ticket? (no database work)"""
+        state = getattr(self.app, "state", None)
+        tickets = getattr(state, "tickets", None) or {}
+        seen = tickets.get(detail.ticket.id)
+        return seen is not None and seen.version > detail.ticket.version
 
     # -- actions ----------------------------------------------------------------------------
 
@@ -407,6 +415,8 @@ class DetailScreen(Screen[None]):
             if self.detail is None:
                 return False
             return Action(str(parameters[0])) in self.detail.allowed_actions
+        if action == "next_step":
+            return self.detail is not None and self._next_action() is not None
         if action == "assign":
             return self.detail is not None and self.detail.ticket.state in ASSIGNABLE_STATES
         return True
@@ -423,15 +433,7 @@ class DetailScreen(Screen[None]):
             )
             return
         number, version = detail.ticket.number, detail.ticket.version
-        form: FormScreen | None = None
-        if action is Action.HOLD:
-            form = HoldForm(number, version)
-        elif action is Action.RESUME:
-            form = ResumeForm(number, version)
-        elif action in (Action.CANCEL, Action.REOPEN):
-            form = ReasonForm(number, version, action)
-        elif action is Action.DISPATCH:
-            form = AssignForm(number, version, Action.DISPATCH)
+        form = form_for(action, number, version)
         if form is not None:
             self.app.push_screen(form, self._perform)
         else:
@@ -463,6 +465,33 @@ class DetailScreen(Screen[None]):
         except Exception:  # the app already showed the error; still show the current state
             pass
         self.load()
+
+    def _next_action(self) -> Action | None:
+        """The next lifecycle step (the main screen's rule), if the lifecycle allows it now."""
+        from windtui.tui.app import next_step  # lazy: the app imports this screen
+
+        if self.detail is None:
+            return None
+        action = next_step(self.detail.ticket)
+        return action if action in self.detail.allowed_actions else None
+
+    def action_next_step(self) -> None:
+        """Space: perform the ticket's next step (through its form when it needs one)."""
+        action = self._next_action()
+        if action is not None:
+            self.action_act(action.value)
+
+    def action_help(self) -> None:
+        """Help for this screen."""
+        from windtui.tui.screens.help import HelpScreen
+
+        self.app.push_screen(HelpScreen("detail"))
+
+    def action_command_line(self) -> None:
+        """The ``:`` command line."""
+        from windtui.tui.screens.command_line import open_command_line
+
+        open_command_line(self.app)
 
     def action_reload(self) -> None:
         """Read the ticket again."""

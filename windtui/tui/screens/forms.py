@@ -124,6 +124,8 @@ class FilterPicker(Vertical, can_focus=False):
         self._choices: list[Choice] = []
         self._shown: list[Choice] = []
         self._value: str | None = None
+        self.touched = False
+        """True once the user typed a filter or moved the highlight (a real choice)."""
 
     def compose(self) -> ComposeResult:
         yield Input(placeholder=self._placeholder, compact=True, select_on_focus=False)
@@ -150,6 +152,7 @@ class FilterPicker(Vertical, can_focus=False):
     @on(Input.Changed)
     def _filter_changed(self, event: Input.Changed) -> None:
         event.stop()
+        self.touched = True
         self._apply_filter(prefer=self._value)
 
     def _apply_filter(self, prefer: str | None = None) -> None:
@@ -172,6 +175,7 @@ class FilterPicker(Vertical, can_focus=False):
         """Move the highlight by ``step`` rows."""
         if not self._shown:
             return
+        self.touched = True
         option_list = self.query_one(OptionList)
         current = option_list.highlighted or 0
         index = max(0, min(len(self._shown) - 1, current + step))
@@ -450,7 +454,8 @@ class NewTicketForm(FormScreen):
             status = _(TURBINE_STATUS.get(t.status, t.status))
             prompt = f"{fit(t.id, 10)} {fit(t.model, 22)} {t.rated_kw:>5} kW  {status}"
             choices.append(Choice(t.id, prompt, f"{t.id} {t.position} {t.model} {status}"))
-        picker.set_choices(choices, value=picker.value)
+        # Keep a turbine the user chose; otherwise start from the top ("no turbine" if offered).
+        picker.set_choices(choices, value=picker.value if picker.touched else None)
 
     # -- request ----------------------------------------------------------------------------
 
@@ -709,3 +714,20 @@ class AssignForm(FormScreen):
     @property
     def has_unsaved_input(self) -> bool:
         return bool(self.query_one("#technician", FilterPicker).filter_text)
+
+
+def form_for(action: Action, number: int, version: int | None) -> FormScreen | None:
+    """The form an action needs before it can run, or None when it runs as it is.
+
+    hold → :class:`HoldForm`, resume → :class:`ResumeForm` (optional note), cancel/reopen →
+    :class:`ReasonForm`, dispatch → :class:`AssignForm`.
+    """
+    if action is Action.HOLD:
+        return HoldForm(number, version)
+    if action is Action.RESUME:
+        return ResumeForm(number, version)
+    if action in (Action.CANCEL, Action.REOPEN):
+        return ReasonForm(number, version, action)
+    if action is Action.DISPATCH:
+        return AssignForm(number, version, Action.DISPATCH)
+    return None

@@ -214,10 +214,20 @@ def _now(args: argparse.Namespace) -> datetime | None:
     return parse_instant(text, DESK_TZ, "--now")
 
 
+_opened: list[Desk] = []
+
+
 def _open(args: argparse.Namespace, url: str | None = None) -> Desk:
     from windtui.services.desk import Desk
 
-    return Desk.open(url or args.db, now=args.now_utc, actor=args.actor)
+    desk = Desk.open(url or args.db, now=args.now_utc, actor=args.actor)
+    _opened.append(desk)  # closed by main(), so an in-process caller leaves no connection
+    return desk
+
+
+def _close_all() -> None:
+    while _opened:
+        _opened.pop().close()
 
 
 def _lang(args: argparse.Namespace) -> str:
@@ -510,6 +520,7 @@ def cmd_ticket_create(args: argparse.Namespace) -> int:
         channel=args.channel,
         at=at,
         turbine_stopped=args.turbine_stopped,
+        number=args.number,
     )
     if args.json:
         dump(_snapshot_json(desk, snap))
@@ -1078,6 +1089,9 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="ISO",
         help=_("when it was received (default now; bare times are the farm's)"),
     )
+    p.add_argument(
+        "--number", metavar="N", type=int, help=_("use this ticket number (default: the next)")
+    )
     p.add_argument("--json", action="store_true", help=_("print the ticket as JSON"))
 
     p = _sub(actions, "act", _("perform a lifecycle action on a ticket"), cmd_ticket_act)
@@ -1179,6 +1193,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     except KeyboardInterrupt:
         return 130
+    finally:
+        _close_all()
 
 
 def _error(message: str) -> None:

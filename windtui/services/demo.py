@@ -434,13 +434,13 @@ def _ticket(
 # Loading
 
 
-def load_demo(desk: Desk, lang: str = "en") -> DemoSummary:
+def load_demo(desk: Desk, lang: str = "en", folder: Path | None = None) -> DemoSummary:
     """Insert the demo fleet into ``desk``'s database and replay the demo tickets.
 
     Reference rows go in one transaction; each ticket step is its own ``Desk`` write. A step the
     lifecycle refuses raises :class:`WindtuiError` naming the demo ticket and the step.
     """
-    data = read_demo(desk.clock(), lang)
+    data = read_demo(desk.clock(), lang, folder)
     _insert_reference(desk, data)
     events = _replay(desk, data)
     states = Counter(s.state.value for s in desk.tickets(include_closed=True))

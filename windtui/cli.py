@@ -9,6 +9,7 @@ non-zero without writing anything (every write is one ``Desk`` transaction).
 from __future__ import annotations
 
 import argparse
+import inspect
 import json
 import os
 import shutil
@@ -328,12 +329,15 @@ def cmd_console(args: argparse.Namespace, url: str | None = None) -> int:
         if exc.name not in ("windtui.tui.app", "textual"):
             raise
         return _summary(args, url)
-    return int(
-        run_console(
-            db_url=url or args.db, now=args.now_utc, lang=i18n.current_language(), mouse=mouse
-        )
-        or 0
-    )
+    options: dict[str, Any] = {
+        "db_url": url or args.db,
+        "now": args.now_utc,
+        "lang": i18n.current_language(),
+        "mouse": mouse,
+    }
+    if args.actor and "actor" in inspect.signature(run_console).parameters:
+        options["actor"] = args.actor  # `--as` from an SSH key line names the person
+    return int(run_console(**options) or 0)
 
 
 def _summary(args: argparse.Namespace, url: str | None) -> int:

@@ -293,7 +293,7 @@ async def test_change_from_another_console_appears_after_the_poll(
             other.act(received.number, Action.ACK)
         finally:
             other.close()
-        for _ in range(200):  # bounded wait for the poll thread, not a timing assertion
+        for _attempt in range(200):  # bounded wait for the poll thread, not a timing assertion
             if app.state.tickets[received.id].state is TicketState.ACKNOWLEDGED:
                 break
             await pilot.pause(0.02)
@@ -303,7 +303,7 @@ async def test_change_from_another_console_appears_after_the_poll(
 
 async def ready_live(app: WindApp, pilot: Pilot[int]) -> TicketQueue:
     """Wait for the load with the poll worker running (it never completes)."""
-    for _ in range(500):
+    for _attempt in range(500):
         if app.state.loaded:
             break
         await pilot.pause(0.01)

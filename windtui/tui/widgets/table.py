@@ -81,6 +81,7 @@ class LineTable(ScrollView, can_focus=True):
         overflow-x: hidden;
         overflow-y: auto;
         scrollbar-size-vertical: 1;
+        scrollbar-gutter: stable;  /* the width never changes, so header and rows line up */
         height: 1fr;
         & > .line-table--cursor { background: $surface-lighten-2; text-style: bold; }
         &:focus > .line-table--cursor { background: $accent 50%; text-style: bold; }

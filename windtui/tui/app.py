@@ -663,7 +663,12 @@ class _EmptyBoard:
 
 
 def run_console(
-    *, db_url: str | None, now: datetime | None, lang: str | None, mouse: bool | None
+    *,
+    db_url: str | None,
+    now: datetime | None,
+    lang: str | None,
+    mouse: bool | None,
+    actor: str | None = None,
 ) -> int:
     """Run the console on a real terminal (the CLI's ``windtui`` with no subcommand)."""
     from windtui.services.desk import Desk
@@ -671,7 +676,7 @@ def run_console(
     if lang:
         set_language(lang)
     config = load_config()
-    desk = Desk.open(db_url, now=now)
+    desk = Desk.open(db_url, now=now, actor=actor)
     if mouse is None:
         # Mouse motion reporting costs a lot of bytes on a thin SSH link: off for remote users.
         mouse = not os.environ.get("SSH_CONNECTION")

@@ -922,7 +922,18 @@ def cmd_bench(args: argparse.Namespace) -> int:
                 name=unknown[0], choices=", ".join(found)
             )
         )
-    figures = [figure for name in names for figure in found[name]()]
+    figures = []
+    for name in names:
+        try:
+            figures.extend(found[name]())
+        except WindtuiError:
+            raise
+        except Exception as exc:  # a broken benchmark is reported, not a traceback
+            raise WindtuiError(
+                _("benchmark {name} failed: {kind}: {why}").format(
+                    name=name, kind=type(exc).__name__, why=exc
+                )
+            ) from exc
     if args.json:
         dump([f.as_dict() for f in figures])
     else:

@@ -426,6 +426,14 @@ def test_bench_json_and_exit_code(run: Run, monkeypatch: pytest.MonkeyPatch) -> 
     code, out, _err = run("bench")
     assert code == 1 and "MISS" in out and "repaint" in out
 
+    def broken() -> list[Figure]:
+        raise FileNotFoundError("no policy")
+
+    monkeypatch.setattr(benchmarks, "registry", lambda: {"broken": broken})
+    code, out, err = run("bench")
+    assert code == 1 and out == ""
+    assert err.startswith(ERROR_PREFIX) and err.count("\n") == 1 and "broken" in err
+
 
 COMMANDS = [
     [],

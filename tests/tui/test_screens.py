@@ -32,6 +32,7 @@ from windtui.tui.screens import (
     ReasonForm,
     ResumeForm,
 )
+from windtui.tui.screens.detail import ACTION_KEYS
 from windtui.tui.screens.forms import FilterPicker
 from windtui.tui.widgets.clockbar import ClockBar
 
@@ -424,7 +425,8 @@ async def test_help_lists_live_bindings_with_remaps(desk: Desk) -> None:
         pane = text_of(help_screen, "#help-pane-keys")
         assert "Give feedback" in pane and "F " in pane
         assert "Close" not in pane.replace("Close help", "")  # not allowed now: not listed
-        assert "Quit" in text_of(help_screen, "#help-global-keys")
+        assert "Command palette" in text_of(help_screen, "#help-global-keys")
+        assert "Scroll Up" not in pane  # Textual built-ins without ids are left out
         await pilot.press("question_mark")
         await pilot.pause()
         assert isinstance(app.screen, DetailScreen)
@@ -462,3 +464,62 @@ async def test_palette_command_line_entry_opens_the_prompt(desk: Desk) -> None:
         await pilot.press(*"1001", "enter")
         await pilot.pause()
         assert app.opened == [1001]
+
+
+# ------------------------------------------------------------------ inside the real console
+
+
+def direct_action_ticket(desk: Desk) -> tuple[int, Action]:
+    """A demo ticket with an action that runs without a form (ack/feedback/depart/…)."""
+    for ticket in desk.open_tickets():
+        for action in desk.detail(ticket.number).allowed_actions:
+            if action in (Action.ACK, Action.FEEDBACK, Action.DEPART, Action.ARRIVE):
+                return ticket.number, action
+    raise AssertionError("the demo has no ticket waiting for a plain step")
+
+
+async def test_console_detail_action_runs_through_app_perform(
+    demo_desk: Desk, make_app: Callable[..., Any]
+) -> None:
+    number, action = direct_action_ticket(demo_desk)
+    before = demo_desk.ticket(number)
+    app = make_app(demo_desk)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        app.open_detail(number)
+        await settle(app, pilot)
+        detail = app.screen
+        assert isinstance(detail, DetailScreen)
+        await pilot.press(ACTION_KEYS[action])
+        await settle(app, pilot)
+        assert detail.detail is not None
+        assert detail.detail.ticket.version == before.version + 1
+        assert detail.detail.ticket.state is not before.state
+        assert demo_desk.ticket(number).state is detail.detail.ticket.state
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.screen is app.main
+
+
+async def test_console_help_palette_and_command_line(
+    demo_desk: Desk, make_app: Callable[..., Any]
+) -> None:
+    app = make_app(demo_desk)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await pilot.press("question_mark")
+        await pilot.pause()
+        help_screen = app.screen
+        assert isinstance(help_screen, HelpScreen) and help_screen.pane_id == "queue"
+        assert "Open tickets" in text_of(help_screen, "#help-purpose")
+        assert "Dispatch" in text_of(help_screen, "#help-pane-keys")
+        assert "Quit" in text_of(help_screen, "#help-global-keys")
+        await pilot.press("escape")
+        await pilot.pause()
+        titles = [c.title for c in binding_commands(app.screen)]
+        assert "ticket: New ticket (n)" in titles
+        assert "ticket: Dispatch (d)" in titles
+        number = demo_desk.open_tickets()[0].number
+        await pilot.press("colon", *f"open {number}", "enter")
+        await settle(app, pilot)
+        assert isinstance(app.screen, DetailScreen) and app.screen.number == number

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from functools import partial
 
 from textual.app import App
-from textual.binding import ActiveBinding
+from textual.binding import ActiveBinding, Binding
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.dom import DOMNode
 from textual.screen import Screen
@@ -33,6 +33,23 @@ _NAMESPACES: dict[str, str] = {
     "command": "command",
 }
 _NAMESPACE_MSGIDS = (_("ticket"), _("view"), _("pane"), _("app"), _("form"), _("help"))
+
+
+PALETTE_ACTIONS = frozenset({"command_palette", "app.command_palette"})
+
+
+def is_console_binding(binding: Binding) -> bool:
+    """Console bindings carry an id (so they can be remapped); Textual's built-in scroll/focus
+    keys do not and would only add untranslated noise to help and palette. The palette key is
+    the one built-in worth listing."""
+    return bool(binding.id) or binding.action in PALETTE_ACTIONS
+
+
+def describe(binding: Binding) -> str:
+    """A binding's translated description (Textual's palette key has an English one)."""
+    if binding.action in PALETTE_ACTIONS:
+        return _("Command palette")
+    return _(binding.description)
 
 
 def namespace_of(active: ActiveBinding) -> str:
@@ -65,9 +82,9 @@ def binding_commands(screen: Screen[object]) -> list[BindingCommand]:
     commands: list[BindingCommand] = []
     for active in screen.active_bindings.values():
         binding = active.binding
-        if not binding.description or not active.enabled:
+        if not binding.description or not active.enabled or not is_console_binding(binding):
             continue
-        if binding.action in ("command_palette", "app.command_palette"):
+        if binding.action in PALETTE_ACTIONS:
             continue  # the palette listing itself is noise
         # One entry per action even if several keys are bound to it.
         marker = (id(active.node), binding.action)
@@ -76,7 +93,7 @@ def binding_commands(screen: Screen[object]) -> list[BindingCommand]:
         seen.add(marker)
         key = app.get_key_display(binding)
         title = _("{namespace}: {description} ({key})").format(
-            namespace=namespace_of(active), description=_(binding.description), key=key
+            namespace=namespace_of(active), description=describe(binding), key=key
         )
         commands.append(
             BindingCommand(title, _(binding.tooltip or ""), binding.action, active.node)

@@ -18,6 +18,7 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import Label, Static
 
 from windtui.i18n import _
+from windtui.tui.commands import describe, is_console_binding
 from windtui.tui.keymap import N_, translate_bindings
 
 PANE_HELP: dict[str, tuple[str, str]] = {
@@ -84,12 +85,12 @@ def collect_keys(screen: Screen[object]) -> list[KeyHelp]:
     rows: dict[tuple[int, str], tuple[list[str], str, bool]] = {}
     for active in screen.active_bindings.values():
         binding = active.binding
-        if not binding.description:
+        if not binding.description or not is_console_binding(binding):
             continue
         key = app.get_key_display(binding)
         entry = rows.setdefault(
             (id(active.node), binding.action),
-            ([], _(binding.description), isinstance(active.node, App)),
+            ([], describe(binding), isinstance(active.node, App)),
         )
         if key not in entry[0]:
             entry[0].append(key)

@@ -143,7 +143,7 @@ def fields_table(detail: TicketDetail, farm: FarmRecord | None) -> Table:
     table = Table.grid(padding=(0, 2))
     for _column in range(2):
         table.add_column(style="dim", no_wrap=True)
-        table.add_column(ratio=1)
+        table.add_column(max_width=60)
     farm_text = f"{t.farm} {farm_name(farm)}" if farm else t.farm
     owner = f"{t.owner_name} ({t.owner})" if t.owner and t.owner_name else (t.owner or "—")
     hold = _(t.hold.label) if t.hold else "—"

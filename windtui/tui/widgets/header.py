@@ -12,27 +12,35 @@ from zoneinfo import ZoneInfo
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal
+from textual.widget import Widget
 from textual.widgets import Static
 
 from windtui.i18n import _
 
 
-class DeskClock(Static):
-    """``2026-11-27 13:45:07 CST`` in the desk's timezone."""
+class DeskClock(Widget):
+    """``2026-11-27 13:45:07 CST`` in the desk's timezone.
 
-    DEFAULT_CSS = "DeskClock { width: 24; text-style: bold; }"
+    A plain fixed-size widget, not a ``Static``: ``Static.update`` asks for a layout of the whole
+    screen, which every second would repaint (and resend) everything.
+    """
+
+    DEFAULT_CSS = "DeskClock { width: 24; height: 1; text-style: bold; }"
 
     def __init__(self, timezone: str, *, id: str | None = None) -> None:
-        super().__init__("", id=id)
+        super().__init__(id=id)
         self.zone = ZoneInfo(timezone)
         self._text = ""
+
+    def render(self) -> str:
+        return self._text
 
     def show(self, now: datetime) -> None:
         """Display ``now`` (UTC-aware) in the desk timezone; repaints only when the text changes."""
         text = now.astimezone(self.zone).strftime("%Y-%m-%d %H:%M:%S %Z")
         if text != self._text:
             self._text = text
-            self.update(text)
+            self.refresh()
 
 
 class DeskCounts(Static):

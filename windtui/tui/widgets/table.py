@@ -132,6 +132,9 @@ class LineTable(ScrollView, can_focus=True):
         self._cells: dict[Hashable, tuple[Cell, ...]] = {}
         self._layout: list[tuple[Column, int]] = []
         self._layout_width = -1
+        self._column_index = {c.key: i for i, c in enumerate(self.COLUMNS)}
+        self._rest_cache: dict[tuple[object, ...], list[Segment]] = {}
+        self._row_styles: dict[tuple[object, ...], Style] = {}
 
     # -- data ---------------------------------------------------------------------------------
     @property
@@ -239,8 +242,8 @@ class LineTable(ScrollView, can_focus=True):
     def render_line(self, y: int) -> Strip:
         """Render the row at screen line ``y`` (Line API)."""
         width = self.scrollable_content_region.width
-        base = self.rich_style
         index = int(self.scroll_y) + y
+        base = self.rich_style if index >= len(self._keys) else Style()
         if index >= len(self._keys):
             self._painted.pop(y, None)
             if index == 0:
@@ -251,20 +254,37 @@ class LineTable(ScrollView, can_focus=True):
         cells = self.cells_of(key)
         selected = key == self.cursor_key
         self._painted[y] = (key, cells, selected)
-        row = base + self._style(self.row_style(key))
-        if selected:
-            row += self._style("line-table--cursor")
-        by_key = {c.key: i for i, c in enumerate(self.COLUMNS)}
-        segments: list[Segment] = []
-        for n, (column, w) in enumerate(self.columns()):
-            text, component = cells[by_key[column.key]]
-            if n:
-                segments.append(Segment(" ", row))
-            style = row + self._style(component) if component else row
-            if selected:  # the cursor background wins over state colours' backgrounds
-                style += self._style("line-table--cursor")
-            segments.append(Segment(fit(text, w, column.align), style))
+        style_key = (self.row_style(key), selected, self.has_focus)
+        row = self._row_styles.get(style_key)
+        if row is None:  # rich_style walks the DOM: worth caching per (row style, cursor, focus)
+            row = self.rich_style + self._style(style_key[0])
+            if selected:
+                row += self._style("line-table--cursor")
+            self._row_styles[style_key] = row
+        columns = self.columns()
+        # Everything right of the first (fast) column is cached: a tick re-renders only its cells.
+        rest_key = (key, cells[1:], selected, width, self.has_focus)
+        rest = self._rest_cache.get(rest_key)
+        if rest is None:
+            if len(self._rest_cache) > 4096:
+                self._rest_cache.clear()
+            rest = self._rest_cache[rest_key] = [
+                segment
+                for column, w in columns[1:]
+                for segment in (Segment(" ", row), self._cell(cells, column, w, row, selected))
+            ]
+        first = [self._cell(cells, columns[0][0], columns[0][1], row, selected)] if columns else []
+        segments = first + rest
         return Strip(segments).adjust_cell_length(width, row)
+
+    def _cell(
+        self, cells: tuple[Cell, ...], column: Column, width: int, row: Style, selected: bool
+    ) -> Segment:
+        text, component = cells[self._column_index[column.key]]
+        style = row + self._style(component) if component else row
+        if selected:  # the cursor background wins over state colours' backgrounds
+            style += self._style("line-table--cursor")
+        return Segment(fit(text, width, column.align), style)
 
     def tick(self) -> int:
         """Recompute the visible rows; refresh only what changed. Returns lines refreshed."""
@@ -349,6 +369,11 @@ class LineTable(ScrollView, can_focus=True):
 
     def on_focus(self) -> None:
         self.refresh()
+
+    def notify_style_update(self) -> None:
+        self._rest_cache.clear()  # theme or CSS changed: cached segments carry old styles
+        self._row_styles.clear()
+        super().notify_style_update()
 
     def on_blur(self) -> None:
         self.refresh()

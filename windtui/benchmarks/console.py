@@ -1,0 +1,274 @@
+"""``windtui bench console``: the dispatch console with 10,000 open tickets on the demo farms.
+
+Figures (budgets from the issue):
+
+* ``first_paint_s`` — headless ``run_test``: app start to the loaded, painted main screen (≤ 1 s).
+* ``tick_cpu_ms`` — CPU (``time.process_time``) of one 1 Hz tick plus its repaint (≤ 10 ms); the
+  baseline is a Textual ``DataTable`` with the same 10k rows updating its visible clock cells.
+* ``keystroke_p95_ms`` — p95 wall time of move, page, open detail and filter keys (≤ 50 ms).
+* ``idle_bytes_per_s`` — bytes/s the running console writes to a REAL pty at 160×50 with
+  TERM=xterm-256color, steady state over ~10 s, live clock (a frozen ``--now`` would trivially
+  send nothing); the baseline is the DataTable doing its 1 Hz ``update_cell`` through a pty.
+
+The 10k tickets are bulk-inserted through the store models into a temporary SQLite file that
+already holds the demo fleet (farms, turbines, technicians).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import fcntl
+import os
+import pty
+import random
+import select
+import signal
+import struct
+import sys
+import tempfile
+import termios
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from windtui.benchmarks import Figure
+
+TICKETS = 10_000
+SIZE = (160, 50)
+PTY_SETTLE_S = 4.0
+PTY_MEASURE_S = 10.0
+
+
+def build_database(folder: Path, now: datetime, count: int = TICKETS) -> str:
+    """A SQLite file with the demo fleet and ``count`` open tickets received before ``now``."""
+    from windtui.domain.model import Category, Priority, TicketState
+    from windtui.services.demo import load_demo
+    from windtui.services.desk import Desk
+    from windtui.store.models import Staff, Ticket, Turbine
+
+    url = f"sqlite:///{folder / 'bench.db'}"
+    desk = Desk.open(url, now=now, actor="bench")
+    load_demo(desk, "en")
+    rng = random.Random(7)
+    turbines = [(t.id, t.farm_id) for t in Turbine.select(Turbine.id, Turbine.farm)]
+    techs = [s.id for s in Staff.select(Staff.id, Staff.roles) if "technician" in s.roles]
+    states = [TicketState.RECEIVED, TicketState.ACKNOWLEDGED, TicketState.FEEDBACK_GIVEN,
+              TicketState.DISPATCHED, TicketState.ON_SITE]  # fmt: skip
+    rows = []
+    for i in range(count):
+        turbine, farm = rng.choice(turbines)
+        state = rng.choice(states)
+        received = now - timedelta(minutes=rng.randint(1, 60 * 72))
+        step = (now - received) / 6
+        row = {
+            "number": 100_000 + i, "farm": farm, "turbine": turbine,
+            "category": Category.FAULT.value, "priority": rng.choice(list(Priority)).value,
+            "title": f"Synthetic fault {i} on turbine {turbine}", "state": state.value,
+            "version": 1, "change_seq": 0, "received_at": received, "created_at": received,
+            "owner": rng.choice(techs) if state in states[3:] else None,
+        }  # fmt: skip
+        order = states.index(state)
+        for n, field in enumerate(("acknowledged_at", "feedback_at", "dispatched_at")):
+            if order > n:
+                row[field] = received + step * (n + 1)
+        if state is TicketState.ON_SITE:
+            row["departed_at"] = received + step * 4
+            row["arrived_at"] = received + step * 5
+        rows.append(row)
+    with desk.db.atomic():
+        for start in range(0, len(rows), 500):
+            Ticket.insert_many(rows[start : start + 500]).execute()
+    desk.close()
+    return url
+
+
+def _p95(samples: list[float]) -> float:
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+
+
+async def _headless(url: str, now: datetime) -> dict[str, float]:
+    """First paint, tick CPU and keystroke latency of the console, headless."""
+    from windtui.services.desk import Desk
+    from windtui.tui.app import WindApp
+
+    clock_now = [now]
+    desk = Desk.open(url, now=now, actor="bench")
+    app = WindApp(desk, clock=lambda: clock_now[0], live=False)
+    started = time.perf_counter()
+    async with app.run_test(size=SIZE) as pilot:
+        while not app.state.loaded:
+            await asyncio.sleep(0.005)
+        await pilot.pause()
+        first_paint = time.perf_counter() - started
+        ticks = []
+        for _n in range(20):
+            clock_now[0] += timedelta(seconds=1)
+            cpu = time.process_time()
+            app.tick()
+            await pilot.pause()
+            ticks.append((time.process_time() - cpu) * 1000)
+        keys: list[float] = []
+
+        async def timed(*press: str) -> None:
+            t = time.perf_counter()
+            await pilot.press(*press)
+            keys.append((time.perf_counter() - t) * 1000)
+
+        for key in ["j"] * 20 + ["pagedown"] * 5 + ["k"] * 10 + ["pageup"] * 3:
+            await timed(key)
+        for _n in range(3):
+            await timed("enter")  # open the detail screen
+            await app.workers.wait_for_complete()
+            await timed("escape")
+            await timed("slash")
+            await timed("p")
+            await timed("colon")
+            await timed("1")  # live filter over 10k tickets on this keystroke
+            await timed("enter")
+            await timed("escape")
+        app.exit()
+    desk.close()
+    return {
+        "first_paint_s": first_paint,
+        "tick_cpu_ms": sorted(ticks)[len(ticks) // 2],
+        "keystroke_p95_ms": _p95(keys),
+    }
+
+
+_DATATABLE_APP = r"""
+import sys, time
+from datetime import timedelta
+from textual.app import App
+from textual.widgets import DataTable
+
+class Naive(App):
+    def compose(self):
+        yield DataTable(id="t")
+    def on_mount(self):
+        t = self.query_one(DataTable)
+        t.add_column("Due", key="due", width=10)
+        for k in ("No.", "P", "Farm", "Category", "Title", "State", "Owner"):
+            t.add_column(k, key=k)
+        for i in range(int(sys.argv[1])):
+            t.add_row(str(i * 37 % 5000), str(100000 + i), "P2", "DBC-A07", "Fault",
+                      f"Synthetic fault {i}", "On site", "wangjg", key=str(i))
+        self.n = 0
+        self.set_interval(1.0, self.tick)
+    def tick(self):
+        self.n += 1
+        t = self.query_one(DataTable)
+        top = int(t.scroll_y)
+        cpu = time.process_time()
+        for row in range(top, top + t.size.height):
+            t.update_cell(str(row), "due", f"0:{(row * 7 + self.n) % 60:02d}:{self.n % 60:02d}")
+        self.cpu = time.process_time() - cpu
+
+Naive().run(mouse=False)
+"""
+
+
+def _pty_bytes(argv: list[str], env: dict[str, str]) -> float:
+    """Bytes/s a program writes to a 160×50 pty in steady state (after it settles)."""
+    pid, fd = pty.fork()
+    if pid == 0:  # child: the pty is its terminal
+        os.execvpe(argv[0], argv, env)
+    fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", SIZE[1], SIZE[0], 0, 0))
+    counted = 0
+    start = time.monotonic()
+    measuring_from = start + PTY_SETTLE_S
+    end = measuring_from + PTY_MEASURE_S
+    try:
+        while (now := time.monotonic()) < end:
+            ready, _w, _x = select.select([fd], [], [], 0.2)
+            if not ready:
+                continue
+            try:
+                data = os.read(fd, 65536)
+            except OSError:
+                break
+            if now >= measuring_from:
+                counted += len(data)
+    finally:
+        os.kill(pid, signal.SIGHUP)
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:
+            try:
+                select.select([fd], [], [], 0.1)
+                os.read(fd, 65536)
+            except OSError:
+                pass
+            if os.waitpid(pid, os.WNOHANG)[0]:
+                break
+        else:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+        os.close(fd)
+    return counted / PTY_MEASURE_S
+
+
+def _pty_env() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TEXTUAL")}
+    env.update(TERM="xterm-256color", COLUMNS=str(SIZE[0]), LINES=str(SIZE[1]), WINDTUI_LANG="en")
+    env.pop("NO_COLOR", None)
+    env.pop("COLORTERM", None)
+    return env
+
+
+def _naive_tick_cpu_ms(rows: int) -> float:
+    """CPU per 1 Hz tick of the DataTable baseline (update visible cells + repaint), headless."""
+    code = _DATATABLE_APP.replace("Naive().run(mouse=False)", "")
+    namespace: dict[str, object] = {}
+    sys_argv = sys.argv
+    sys.argv = ["naive", str(rows)]
+    try:
+        exec(compile(code, "naive_datatable", "exec"), namespace)  # the same app as in the pty
+    finally:
+        sys.argv = sys_argv
+    app = namespace["Naive"]()  # type: ignore[operator]
+
+    async def run() -> float:
+        samples = []
+        async with app.run_test(size=SIZE) as pilot:  # type: ignore[attr-defined]
+            await pilot.pause()
+            for _n in range(10):
+                cpu = time.process_time()
+                app.tick()  # type: ignore[attr-defined]
+                await pilot.pause()
+                samples.append((time.process_time() - cpu) * 1000)
+        return sorted(samples)[len(samples) // 2]
+
+    return asyncio.run(run())
+
+
+def bench_console() -> list[Figure]:
+    """Run every console figure (takes ~40 s: two real-pty runs of ~15 s)."""
+    with tempfile.TemporaryDirectory(prefix="windtui-bench-") as tmp:
+        # Relative to the real time so that the pty run, with a live clock, shows ticking clocks.
+        now = datetime.now(UTC).replace(microsecond=0)
+        url = build_database(Path(tmp), now)
+        headless = asyncio.run(_headless(url, now))
+        naive_tick = _naive_tick_cpu_ms(TICKETS)
+        env = _pty_env()
+        env["WINDTUI_NOW"] = ""
+        console_bps = _pty_bytes([sys.executable, "-m", "windtui", "--db", url], env)
+        script = Path(tmp) / "naive_datatable.py"
+        script.write_text(_DATATABLE_APP)
+        naive_bps = _pty_bytes([sys.executable, str(script), str(TICKETS)], env)
+    tick = headless["tick_cpu_ms"]
+    bytes_ratio = round(naive_bps / console_bps, 1) if console_bps else None
+    return [
+        Figure("console.first_paint_s", round(headless["first_paint_s"], 3), "s", 1.0),
+        Figure("console.tick_cpu_ms", round(tick, 2), "ms", 10.0, baseline=round(naive_tick, 2),
+               ratio=round(naive_tick / tick, 1) if tick else None),
+        Figure("console.keystroke_p95_ms", round(headless["keystroke_p95_ms"], 1), "ms", 50.0),
+        Figure("console.idle_bytes_per_s", round(console_bps), "B/s", 2048.0,
+               baseline=round(naive_bps), ratio=bytes_ratio),
+    ]  # fmt: skip
+
+
+BENCHMARKS = {"console": bench_console}
+
+if __name__ == "__main__":  # pragma: no cover - manual run
+    for figure in bench_console():
+        print(figure.as_dict())

@@ -13,7 +13,7 @@ import hashlib
 import json
 import os
 import pwd
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from enum import Enum
@@ -143,11 +143,6 @@ def _enum(kind: type[Enum], value: object, what: str) -> Any:
                 what=what, value=value, choices=", ".join(str(m.value) for m in kind)
             )
         ) from None
-
-
-def _name(row: Any) -> str:
-    """A person's or place's name in the active language."""
-    return row.name_zh if current_language() == "zh_CN" else row.name_en
 
 
 class Desk:
@@ -680,8 +675,7 @@ class Desk:
             hold_reason = _enum(HoldReason, reason, _("hold reason"))
         with write_transaction(self.db):
             row = self._locked(number, expected_version)
-            holds = self._holds_of(row.id)
-            before = _timeline(row, holds)
+            before = self._snapshots(Ticket.id == row.id)[0].timeline  # read under the lock
             state = TicketState(row.state)
             after_state, after = lifecycle.apply(
                 before,
@@ -705,9 +699,7 @@ class Desk:
                 staff = self._technician(technician)
                 changes["owner"] = (row.owner.login if row.owner_id else None, staff.login)
                 fields["owner"] = staff.id
-            note = self._update_holds(
-                row, holds, action, hold_reason, evidence, reason, at, changes
-            )
+            note = self._update_holds(row, action, hold_reason, evidence, reason, at, changes)
             if action is Action.RESTORE and row.turbine_id:
                 Turbine.update(status="running").where(Turbine.id == row.turbine_id).execute()
             self._commit(row, action.value, changes, fields, at, now, note)
@@ -790,7 +782,6 @@ class Desk:
     def _update_holds(
         self,
         row: Ticket,
-        holds: list[Hold],
         action: Action,
         hold_reason: HoldReason | None,
         evidence: str | None,
@@ -799,7 +790,6 @@ class Desk:
         changes: dict[str, tuple[object, object]],
     ) -> str | None:
         """Write the hold rows for ``action``; adds the ``hold`` change; returns the event note."""
-        open_hold = next((h for h in holds if h.ended_at is None), None)
         if action is Action.HOLD:
             assert hold_reason is not None and evidence
             Hold.create(
@@ -811,7 +801,10 @@ class Desk:
             )
             changes["hold"] = (None, hold_reason)
             return evidence.strip()
-        if open_hold is not None and action in (Action.RESUME, Action.CANCEL):
+        if action not in (Action.RESUME, Action.CANCEL):
+            return reason
+        open_hold = Hold.get_or_none(Hold.ticket == row.id, Hold.ended_at.is_null())
+        if open_hold is not None:
             Hold.update(ended_at=at, resume_note=reason).where(Hold.id == open_hold.id).execute()
             changes["hold"] = (open_hold.reason, None)
         return reason
@@ -920,24 +913,142 @@ class Desk:
         )
 
     def _snapshots(self, *where: Any) -> list[TicketSnapshot]:
-        """Snapshots of the tickets matching ``where``, by number, in two queries."""
-        query = (
-            Ticket.select(Ticket, Farm, Contract, Turbine, Staff)
+        """Snapshots of the tickets matching ``where`` (conditions on Ticket), by number.
+
+        THE read path of every ticket read (``ticket``, ``tickets``, ``open_tickets``,
+        ``changed_since``, and the write path's "before" timeline): one query for the tickets
+        with their farm, contract, turbine and owner columns, one for their holds. Rows come back
+        as plain tuples — no model instances — and instants are parsed by :func:`_aware`, which
+        is what keeps 10,000 open tickets within a few hundred milliseconds.
+        """
+        tickets = (
+            Ticket.select(*_SNAPSHOT_COLUMNS)
             .join(Farm)
             .join(Contract, JOIN.LEFT_OUTER)
             .switch(Ticket)
             .join(Turbine, JOIN.LEFT_OUTER)
             .switch(Ticket)
             .join(Staff, JOIN.LEFT_OUTER)
+            .order_by(Ticket.number)
         )
         ids = Ticket.select(Ticket.id)
         if where:
-            query = query.where(*where)
+            tickets = tickets.where(*where)
             ids = ids.where(*where)
-        holds: dict[int, list[Hold]] = {}
-        for h in Hold.select().where(Hold.ticket.in_(ids)).order_by(Hold.started_at, Hold.id):
-            holds.setdefault(h.ticket_id, []).append(h)
-        return [_snapshot(t, holds.get(t.id, [])) for t in query.order_by(Ticket.number)]
+        holds = (
+            Hold.select(Hold.ticket, Hold.reason, Hold.started_at, Hold.ended_at, Hold.evidence)
+            .where(Hold.ticket.in_(ids))
+            .order_by(Hold.ticket, Hold.started_at, Hold.id)
+        )
+        spans: dict[int, list[HoldSpan]] = {}
+        for ticket_id, reason, start, end, evidence in self.db.execute(holds):
+            spans.setdefault(ticket_id, []).append(
+                HoldSpan(_HOLD_REASONS[reason], _aware(start), _aware(end), evidence)
+            )
+        zh = current_language() == "zh_CN"
+        return [_snapshot(row, spans.get(row[0], ()), zh) for row in self.db.execute(tickets)]
+
+
+#: The snapshot query's columns; :func:`_snapshot` unpacks them in this order. Raw cursor rows,
+#: so no peewee converters run: instants arrive as text (SQLite) or naive datetimes (PostgreSQL).
+_HEAD_COLUMNS = (
+    Ticket.id,
+    Ticket.number,
+    Ticket.version,
+    Ticket.change_seq,
+    Ticket.category,
+    Ticket.priority,
+    Ticket.state,
+    Ticket.title,
+    Ticket.fault_code,
+    Farm.code,
+    Farm.timezone,
+    Farm.calendar,
+    Contract.code,
+    Contract.sla_key,
+    Turbine.position,
+    Staff.login,
+    Staff.name_zh,
+    Staff.name_en,
+    Ticket.received_at,
+)
+_SNAPSHOT_COLUMNS = (*_HEAD_COLUMNS, *(getattr(Ticket, name) for name in TIMELINE_COLUMNS))
+_FIRST_INSTANT = len(_HEAD_COLUMNS)  # (not .index(): peewee fields overload ==)
+# Enum lookups by value: a dict hit is several times cheaper than ``Enum(value)``.
+_CATEGORIES = {m.value: m for m in Category}
+_PRIORITIES = {m.value: m for m in Priority}
+_STATES = {m.value: m for m in TicketState}
+_HOLD_REASONS = {m.value: m for m in HoldReason}
+
+
+def _aware(value: str | datetime | None) -> datetime | None:
+    """A stored naive-UTC instant (text on SQLite, ``datetime`` on PostgreSQL) as aware UTC.
+
+    The same result as :class:`~windtui.store.models.UtcDateTimeField`, without peewee's
+    per-column machinery (and never pendulum: this runs ~10 times per ticket). Appending the
+    offset to the text is ~5x faster than ``fromisoformat(...).replace(tzinfo=UTC)`` and yields
+    the very same ``UTC`` tzinfo object.
+    """
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return datetime.fromisoformat(value + "+00:00")
+    return value.replace(tzinfo=UTC)
+
+
+def _snapshot(row: tuple[Any, ...], holds: Sequence[HoldSpan], zh: bool) -> TicketSnapshot:
+    """One row of the snapshot query (see ``_SNAPSHOT_COLUMNS``) and its holds as a snapshot."""
+    (
+        ticket_id,
+        number,
+        version,
+        change_seq,
+        category,
+        priority,
+        state,
+        title,
+        fault_code,
+        farm,
+        farm_tz,
+        farm_calendar,
+        contract_code,
+        sla_key,
+        position,
+        login,
+        name_zh,
+        name_en,
+        received_at,
+    ) = row[:_FIRST_INSTANT]
+    kind = _CATEGORIES[category]
+    level = _PRIORITIES[priority]
+    timeline = Timeline(
+        category=kind,
+        priority=level,
+        received_at=_aware(received_at),
+        contract=(sla_key or contract_code) if contract_code is not None else None,
+        holds=tuple(holds),
+        **dict(zip(TIMELINE_COLUMNS, map(_aware, row[_FIRST_INSTANT:]), strict=True)),
+    )
+    open_hold = next((h for h in holds if h.end is None), None)
+    return TicketSnapshot(
+        id=ticket_id,
+        number=number,
+        version=version,
+        farm=farm,
+        farm_timezone=farm_tz,
+        farm_calendar=farm_calendar,
+        turbine=f"{farm}-{position}" if position is not None else None,
+        category=kind,
+        priority=level,
+        state=_STATES[state],
+        title=title,
+        owner=login,
+        owner_name=(name_zh if zh else name_en) if login is not None else None,
+        fault_code=fault_code,
+        hold=open_hold.reason if open_hold is not None else None,
+        timeline=timeline,
+        change_seq=change_seq,
+    )
 
 
 def _read(path: Path) -> str:
@@ -947,46 +1058,6 @@ def _read(path: Path) -> str:
         raise WindtuiError(
             _("cannot read policy file {path}: {why}").format(path=path, why=exc)
         ) from exc
-
-
-def _timeline(t: Ticket, holds: list[Hold]) -> Timeline:
-    """The ticket row (with its farm and contract loaded) as a domain timeline."""
-    contract = None
-    if t.farm.contract_id is not None:
-        contract = t.farm.contract.sla_key or t.farm.contract.code
-    return Timeline(
-        category=Category(t.category),
-        priority=Priority(t.priority),
-        received_at=t.received_at,
-        contract=contract,
-        holds=tuple(
-            HoldSpan(HoldReason(h.reason), h.started_at, h.ended_at, h.evidence) for h in holds
-        ),
-        **{name: getattr(t, name) for name in TIMELINE_COLUMNS},
-    )
-
-
-def _snapshot(t: Ticket, holds: list[Hold]) -> TicketSnapshot:
-    open_hold = next((h for h in holds if h.ended_at is None), None)
-    return TicketSnapshot(
-        id=t.id,
-        number=t.number,
-        version=t.version,
-        farm=t.farm.code,
-        farm_timezone=t.farm.timezone,
-        farm_calendar=t.farm.calendar,
-        turbine=f"{t.farm.code}-{t.turbine.position}" if t.turbine_id else None,
-        category=Category(t.category),
-        priority=Priority(t.priority),
-        state=TicketState(t.state),
-        title=t.title,
-        owner=t.owner.login if t.owner_id else None,
-        owner_name=_name(t.owner) if t.owner_id else None,
-        fault_code=t.fault_code,
-        hold=HoldReason(open_hold.reason) if open_hold else None,
-        timeline=_timeline(t, holds),
-        change_seq=t.change_seq,
-    )
 
 
 def _certificate_warning(certificates: str, today: date) -> bool:

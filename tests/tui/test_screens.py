@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -19,7 +19,16 @@ from textual.screen import Screen
 from textual.widgets import Input, Select, Static
 from textual.worker import Worker
 
-from windtui.domain.model import Action, Category, ClockState, HoldReason, Priority, TicketState
+from windtui.domain.model import (
+    Action,
+    Category,
+    Clock,
+    ClockState,
+    HoldReason,
+    Priority,
+    Target,
+    TicketState,
+)
 from windtui.services.desk import Desk
 from windtui.tui.commands import DeskCommands, binding_commands
 from windtui.tui.requests import ActionRequest, AssignRequest, DeskRequest, NewTicketRequest
@@ -34,7 +43,7 @@ from windtui.tui.screens import (
 )
 from windtui.tui.screens.detail import ACTION_KEYS
 from windtui.tui.screens.forms import FilterPicker
-from windtui.tui.widgets.clockbar import ClockBar
+from windtui.tui.widgets.clockbar import ClockBar, clock_line, live_reading
 
 SIZE = (140, 50)
 
@@ -523,3 +532,46 @@ async def test_console_help_palette_and_command_line(
         await pilot.press("colon", *f"open {number}", "enter")
         await settle(app, pilot)
         assert isinstance(app.screen, DetailScreen) and app.screen.number == number
+
+
+# --------------------------------------------------------------------------------- clock bar
+
+
+def test_running_clock_counts_down_then_up_in_breach() -> None:
+    start = datetime(2025, 3, 3, 2, 0, tzinfo=UTC)
+    clock = Clock(
+        Target.ONSITE,
+        ClockState.RUNNING,
+        target_seconds=4 * 3600,
+        started=True,
+        start=start,
+        due=start + timedelta(hours=4),
+        remaining_seconds=4 * 3600,
+        percent_used=0.0,
+    )
+    later = live_reading(clock, start + timedelta(hours=3, minutes=30))
+    assert (later.state, later.remaining, round(later.percent or 0)) == (
+        ClockState.RUNNING,
+        1800,
+        88,
+    )
+    assert "0:30:00" in clock_line(clock, start + timedelta(hours=3, minutes=30)).plain
+    late = clock_line(clock, start + timedelta(hours=4, minutes=12, seconds=3))
+    assert "+0:12:03" in late.plain and "Breached" in late.plain
+
+
+def test_paused_clock_stands_still_and_names_the_hold() -> None:
+    start = datetime(2025, 3, 3, 2, 0, tzinfo=UTC)
+    clock = Clock(
+        Target.REPAIR,
+        ClockState.PAUSED,
+        target_seconds=8 * 3600,
+        started=True,
+        start=start,
+        due=start + timedelta(hours=8),
+        remaining_seconds=5 * 3600,
+        percent_used=37.5,
+        hold_reason=HoldReason.PARTS,
+    )
+    line = clock_line(clock, start + timedelta(days=2)).plain
+    assert "5h00m" in line and "Paused" in line and "held: Waiting for parts" in line

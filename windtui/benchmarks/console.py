@@ -142,6 +142,8 @@ from datetime import timedelta
 from textual.app import App
 from textual.widgets import DataTable
 
+ROWS = int(sys.argv[1])
+
 class Naive(App):
     def compose(self):
         yield DataTable(id="t")
@@ -150,7 +152,7 @@ class Naive(App):
         t.add_column("Due", key="due", width=10)
         for k in ("No.", "P", "Farm", "Category", "Title", "State", "Owner"):
             t.add_column(k, key=k)
-        for i in range(int(sys.argv[1])):
+        for i in range(ROWS):
             t.add_row(str(i * 37 % 5000), str(100000 + i), "P2", "DBC-A07", "Fault",
                       f"Synthetic fault {i}", "On site", "wangjg", key=str(i))
         self.n = 0

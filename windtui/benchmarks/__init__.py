@@ -40,9 +40,10 @@ Benchmark = Callable[[], list[Figure]]
 
 def registry() -> dict[str, Benchmark]:
     """Every benchmark by name, in the order they run. Imported lazily (no Textual when not needed)."""
-    from windtui.benchmarks import sla
+    from windtui.benchmarks import sla, store
 
     found: dict[str, Benchmark] = dict(sla.BENCHMARKS)
+    found.update(store.BENCHMARKS)
     try:
         from windtui.benchmarks import console
     except ImportError:  # the console benchmark lands with the console issue

@@ -22,8 +22,9 @@ from windtui.domain.calendar import DAY_SECONDS, BusinessCalendar, Window
 from windtui.domain.model import Category, HoldReason, Priority, Target
 from windtui.errors import NotFound, WindtuiError
 from windtui.i18n import _
+from windtui.paths import default_policy_path
 
-DEFAULT_POLICY_PATH = Path(__file__).resolve().parents[2] / "data" / "sla-policy.toml"
+DEFAULT_POLICY_PATH = default_policy_path()
 ALWAYS_OPEN = "24x7"  # built in: every policy has it, even one without a [calendars] section
 FARM_CALENDAR = "farm"  # ``calendar = "farm"`` means "the farm's own calendar"
 DEFAULT_PAUSED = frozenset({Target.ONSITE, Target.REPAIR})  # used when [defaults.pauses] is absent

@@ -3,22 +3,11 @@
 from __future__ import annotations
 
 import os
-from importlib import resources
 from pathlib import Path
 
-import windtui
+from windtui.paths import data_dir
 
-
-def data_dir() -> Path:
-    """The folder with shipped data (``sla-policy.toml``, demo data).
-
-    A source checkout has it at ``<repo>/data``; an installed package carries it as
-    ``windtui/_data`` (setuptools maps it there).
-    """
-    checkout = Path(windtui.__file__).resolve().parents[1] / "data"
-    if checkout.is_dir():
-        return checkout
-    return Path(str(resources.files("windtui").joinpath("_data")))
+__all__ = ["data_dir", "default_db_path", "user_data_dir"]
 
 
 def user_data_dir() -> Path:

@@ -133,9 +133,8 @@ def bench_sla_refresh() -> list[Figure]:
         plan = plan_ticket(timeline, policy, farm_tz=farm_tz, farm_calendar=farm_calendar)
         clocks = []
         for clock in plan.clocks:
-            start = clock.start if clock.fixed is None else clock.fixed.start
-            if start is not None:
-                clocks.append((pendulum.instance(start), clock.target_seconds / 3600.0))
+            if clock.start is not None:
+                clocks.append((pendulum.instance(clock.start), clock.target_seconds / 3600.0))
         starts.append(clocks)
     baseline = [
         _timed(lambda i=i: _naive_pass(starts, pendulum.instance(NOW).add(seconds=i)))

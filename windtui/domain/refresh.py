@@ -353,7 +353,7 @@ class SlaBoard:
     @staticmethod
     def _note_cycle(entry: _Entry, index: int, clock: ClockPlan) -> int:
         """The alert level already raised for this clock's current cycle (reset on a new start)."""
-        start = clock.start if clock.fixed is None else clock.fixed.start
+        start = clock.start
         if entry.alert_cycle[index] != start:
             entry.alert_cycle[index] = start
             entry.alerted[index] = 0

@@ -18,16 +18,20 @@ Everything is in epoch seconds and per-calendar cumulative business seconds (see
 from __future__ import annotations
 
 import math
+import weakref
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from typing import NamedTuple
 
 from windtui.domain.calendar import BusinessCalendar
 from windtui.domain.model import (
+    Category,
     Clock,
     ClockState,
     Downtime,
     HoldReason,
     HoldSpan,
+    Priority,
     Target,
     Timeline,
 )
@@ -55,22 +59,45 @@ _INSTANT_FIELDS = (
 
 Pause = tuple[float, float]  # a merged pausing interval in epoch seconds; end may be +inf (open)
 
+# The timeline fields the chain rules read (the others only matter to ``last_event``/downtime).
+_CHAIN_FIELDS = (
+    "received_at",
+    "acknowledged_at",
+    "feedback_at",
+    "arrived_at",
+    "resolved_at",
+    "report_at",
+    "report_returned_at",
+    "reviewed_at",
+    "followup_at",
+    "closed_at",
+    "cancelled_at",
+    "reopened_at",
+)
+
+
+class _Chain(NamedTuple):
+    """Where the seven clocks start and stop, in epoch seconds, whatever ``now`` is."""
+
+    starts: tuple[float | None, ...]  # per clock in chain order; None: not started
+    stops: tuple[float | None, ...]  # the milestone that stops it (only when >= start)
+    frozen_at: float | None  # cancellation/closing that freezes a clock not stopped by then
+    moments: dict[float, datetime]  # the datetime each epoch second came from (for Clock fields)
+
 
 @dataclass(frozen=True, slots=True)
 class _Span:
-    """Where one clock runs, whatever ``now`` is."""
+    """Where one started clock runs, whatever ``now`` is."""
 
     target: Target
     applicable: bool  # False: on-site/repair of a ticket that needs no site visit
-    start: datetime | None
-    stop: datetime | None  # the milestone that stops it (valid only when >= start)
+    start: float | None
+    stop: float | None  # the milestone that stops it (valid only when >= start)
+    start_at: datetime | None  # ``start`` as the timeline's datetime
+    stop_at: datetime | None  # ``stop`` as the timeline's datetime
     frozen_at: float | None  # cancellation/closing that freezes a clock not stopped by then
     pauses: tuple[Pause, ...]  # merged holds that pause this target, sorted
     open_reason: HoldReason | None  # reason of an open pausing hold, if any
-
-
-def _ts(value: datetime | None) -> float | None:
-    return None if value is None else value.timestamp()
 
 
 def _utc(ts: float) -> datetime:
@@ -103,61 +130,103 @@ def _merge_pauses(holds: tuple[HoldSpan, ...], reasons: frozenset[HoldReason]) -
     return tuple((s, e) for s, e in merged if e > s)
 
 
-def _spans(timeline: Timeline, resolved: ResolvedPolicy) -> tuple[_Span, ...]:
-    """Start/stop/freeze/pauses of the seven clocks (see the module docs of the chain rules)."""
-    reopened = timeline.reopened_at
+def _open_reason(holds: tuple[HoldSpan, ...], reasons: frozenset[HoldReason]) -> HoldReason | None:
+    """The reason of the open hold that pauses a clock paused by ``reasons``, if any."""
+    return next((h.reason for h in holds if h.end is None and h.reason in reasons), None)
 
-    def current(value: datetime | None) -> datetime | None:
+
+def _chain(timeline: Timeline) -> _Chain:
+    """The chain rules: each clock's start and stop milestone (see ``data/sla-policy.toml``).
+
+    Works on epoch seconds, each instant converted once: comparing floats is what makes planning
+    10,000 tickets cheap, and ``timestamp()`` is strictly monotone for microsecond datetimes.
+    """
+    moments: dict[float, datetime] = {}
+    at: dict[str, float] = {}
+    for name in _CHAIN_FIELDS:
+        value = getattr(timeline, name)
+        if value is not None:
+            ts = value.timestamp()
+            at[name] = ts
+            moments[ts] = value
+    reopened = at.get("reopened_at")
+
+    def current(name: str) -> float | None:
         # After a reopen only milestones of the new service cycle count.
+        value = at.get(name)
         return value if value is None or reopened is None or value > reopened else None
 
-    def valid_stop(start: datetime | None, stop: datetime | None) -> datetime | None:
+    def valid_stop(start: float | None, stop: float | None) -> float | None:
         return stop if start is not None and stop is not None and stop >= start else None
 
-    received = timeline.received_at
-    starts_stops: dict[Target, tuple[datetime | None, datetime | None]] = {}
-    for target, milestone in (
-        (Target.ACKNOWLEDGE, timeline.acknowledged_at),
-        (Target.FEEDBACK, timeline.feedback_at),
-    ):
+    received = at["received_at"]
+    starts: list[float | None] = []
+    stops: list[float | None] = []
+    for name in ("acknowledged_at", "feedback_at"):
+        milestone = at.get(name)
         if reopened is not None and (milestone is None or milestone > reopened):
-            starts_stops[target] = (reopened, milestone)  # never met before the reopen
+            starts.append(reopened)  # never met before the reopen
         else:
-            starts_stops[target] = (received, milestone)  # keeps its result
+            starts.append(received)  # keeps its result
+        stops.append(milestone)
     onsite_start = received if reopened is None else max(received, reopened)
-    arrived = valid_stop(onsite_start, current(timeline.arrived_at))
-    starts_stops[Target.ONSITE] = (onsite_start, arrived)
-    resolved_at = current(timeline.resolved_at)
-    starts_stops[Target.REPAIR] = (arrived, resolved_at)
-    returned = current(timeline.report_returned_at)
+    arrived = valid_stop(onsite_start, current("arrived_at"))
+    resolved_at = current("resolved_at")
+    returned = current("report_returned_at")
     report_start = (
         resolved_at if returned is None or resolved_at is None else max(resolved_at, returned)
     )
-    report_at = valid_stop(report_start, current(timeline.report_at))
-    starts_stops[Target.REPORT] = (report_start, report_at)
-    reviewed = valid_stop(report_at, current(timeline.reviewed_at))
-    starts_stops[Target.REVIEW] = (report_at, reviewed)
-    starts_stops[Target.FOLLOWUP] = (reviewed, current(timeline.followup_at))
+    report_at = valid_stop(report_start, current("report_at"))
+    reviewed = valid_stop(report_at, current("reviewed_at"))
+    starts += (onsite_start, arrived, report_start, report_at, reviewed)
+    stops += (arrived, resolved_at, report_at, reviewed, current("followup_at"))
+    ends = [e for e in (current("cancelled_at"), current("closed_at")) if e is not None]
+    return _Chain(
+        starts=tuple(starts),
+        stops=tuple(valid_stop(a, b) for a, b in zip(starts, stops, strict=True)),
+        frozen_at=min(ends, default=None),
+        moments=moments,
+    )
 
-    ends = [current(timeline.cancelled_at), current(timeline.closed_at)]
-    frozen = min((e.timestamp() for e in ends if e is not None), default=None)
+
+def _span(
+    chain: _Chain,
+    index: int,
+    target: Target,
+    applicable: bool,
+    pauses: tuple[Pause, ...],
+    open_reason: HoldReason | None,
+) -> _Span:
+    """Clock ``index`` of the chain as a :class:`_Span`."""
+    start, stop = chain.starts[index], chain.stops[index]
+    return _Span(
+        target=target,
+        applicable=applicable,
+        start=start,
+        stop=stop,
+        start_at=None if start is None else chain.moments[start],
+        stop_at=None if stop is None else chain.moments[stop],
+        frozen_at=chain.frozen_at,
+        pauses=pauses,
+        open_reason=open_reason,
+    )
+
+
+def _spans(timeline: Timeline, resolved: ResolvedPolicy) -> tuple[_Span, ...]:
+    """Start/stop/freeze/pauses of the seven clocks, in chain order."""
+    chain = _chain(timeline)
     site = timeline.category.needs_site_visit
     spans: list[_Span] = []
-    for target in CHAIN:
-        start, stop = starts_stops[target]
+    for index, target in enumerate(CHAIN):
         reasons = resolved.paused_by(target)
-        open_reason = next(
-            (h.reason for h in timeline.holds if h.end is None and h.reason in reasons), None
-        )
         spans.append(
-            _Span(
-                target=target,
-                applicable=site or target not in _SITE_TARGETS,
-                start=start,
-                stop=valid_stop(start, stop),
-                frozen_at=frozen,
-                pauses=_merge_pauses(timeline.holds, reasons),
-                open_reason=open_reason,
+            _span(
+                chain,
+                index,
+                target,
+                site or target not in _SITE_TARGETS,
+                _merge_pauses(timeline.holds, reasons),
+                _open_reason(timeline.holds, reasons),
             )
         )
     return tuple(spans)
@@ -202,6 +271,22 @@ def _not_started(target: Target, seconds: float, calendar: str) -> Clock:
     return Clock(target, ClockState.NOT_APPLICABLE, seconds, started=False, calendar=calendar)
 
 
+def _clipped(span: _Span) -> tuple[Pause, ...]:
+    """The span's pauses that concern it: holds after its stop do not."""
+    stop = span.stop
+    if stop is None:
+        return span.pauses
+    return tuple((s, min(e, stop)) for s, e in span.pauses if s < stop)
+
+
+def _elapsed(cal: BusinessCalendar, start: float, end: float, pauses: tuple[Pause, ...]) -> float:
+    """Business seconds on the clock between ``start`` and ``end`` (pauses excluded).
+
+    The one formula both paths use, so they agree to the last bit.
+    """
+    return cal.cum(end) - (cal.cum(start) + _paused_between(cal, pauses, start, end))
+
+
 # -- the direct path ---------------------------------------------------------------------------
 
 
@@ -211,16 +296,13 @@ def _direct_clock(
     """One clock at ``now`` from first principles (inputs already limited to ``<= now``)."""
     target = span.target
     seconds = resolved.targets[target]
-    if not span.applicable or span.start is None:
+    start, stop = span.start, span.stop
+    if not span.applicable or start is None:
         return _not_started(target, seconds, cal.name)
-    start = span.start.timestamp()
-    stop = _ts(span.stop)
     cancelled = stop is None and span.frozen_at is not None
     end = stop if stop is not None else (span.frozen_at if cancelled else now)
-    pauses = span.pauses
-    if stop is not None:  # holds after the stop do not concern this clock
-        pauses = tuple((s, min(e, stop)) for s, e in pauses if s < stop)
-    elapsed = cal.cum(end) - (cal.cum(start) + _paused_between(cal, pauses, start, end))
+    pauses = _clipped(span)
+    elapsed = _elapsed(cal, start, end, pauses)
     percent = 100.0 * elapsed / seconds
     if cancelled:
         return Clock(
@@ -228,7 +310,7 @@ def _direct_clock(
             ClockState.NOT_APPLICABLE,
             seconds,
             started=True,
-            start=span.start,
+            start=span.start_at,
             elapsed_seconds=elapsed,
             percent_used=percent,
             calendar=cal.name,
@@ -236,7 +318,7 @@ def _direct_clock(
     due = _utc(_reach(cal, start, pauses, seconds, now))
     common = {
         "started": True,
-        "start": span.start,
+        "start": span.start_at,
         "due": due,
         "elapsed_seconds": elapsed,
         "remaining_seconds": seconds - elapsed,
@@ -244,8 +326,9 @@ def _direct_clock(
         "calendar": cal.name,
     }
     if stop is not None:
-        state = ClockState.MET if elapsed <= seconds else ClockState.BREACHED
-        return Clock(target, state, seconds, met_at=span.stop, **common)
+        return Clock(
+            target, _stopped_state(elapsed, seconds), seconds, met_at=span.stop_at, **common
+        )
     paused = bool(pauses) and math.isinf(pauses[-1][1])
     if elapsed >= seconds:
         state = ClockState.BREACHED
@@ -256,6 +339,11 @@ def _direct_clock(
     else:
         state = ClockState.RUNNING
     return Clock(target, state, seconds, **common)
+
+
+def _stopped_state(elapsed: float, seconds: float) -> ClockState:
+    """A stopped clock is met when its milestone came within the target, else breached."""
+    return ClockState.MET if elapsed <= seconds else ClockState.BREACHED
 
 
 def _as_of(timeline: Timeline, now: datetime) -> Timeline:
@@ -312,28 +400,86 @@ def downtime(timeline: Timeline, now: datetime) -> Downtime | None:
 FIXED, PAUSED, RUNNING = 0, 1, 2  # ClockPlan.kind
 
 
-@dataclass(frozen=True, slots=True)
 class ClockPlan:
     """What one clock needs to be evaluated at any later instant.
 
-    ``kind`` FIXED: ``fixed`` is the clock forever (met, stopped late, cancelled, not started,
-    breached while on hold). PAUSED: elapsed is frozen at ``offset``; only the projected due moves
-    with now. RUNNING: elapsed at t is ``cum(t) - offset``; the state changes only at ``risk_at``
-    and ``due_at`` (epoch seconds).
+    ``kind`` FIXED: ``state`` and the :class:`Clock` (``fixed``) are final (met, stopped late,
+    cancelled, not started, breached while on hold). PAUSED: elapsed is frozen at ``offset``; only
+    the projected due moves with now. RUNNING: elapsed at t is ``cum(t) - offset``; the state
+    changes only at ``risk_at`` and ``due_at`` (epoch seconds).
+
+    A plain slotted class rather than a dataclass: a board plans 70,000 of these at start-up, and
+    a fixed clock's :class:`Clock` is built only when someone looks at it (the rows on screen),
+    from the same first-principles function as :func:`compute_clocks`.
     """
 
-    target: Target
-    kind: int
-    calendar: BusinessCalendar
-    target_seconds: float
-    risk_seconds: float
-    fixed: Clock | None = None
-    start: datetime | None = None
-    offset: float = 0.0
-    risk_at: float = math.inf
-    due_at: float = math.inf
-    due: datetime | None = None
-    hold_reason: HoldReason | None = None
+    __slots__ = (
+        "_fixed",
+        "_source",
+        "calendar",
+        "due_at",
+        "hold_reason",
+        "kind",
+        "offset",
+        "risk_at",
+        "risk_seconds",
+        "start",
+        "state",
+        "target",
+        "target_seconds",
+    )
+
+    def __init__(
+        self,
+        target: Target,
+        kind: int,
+        calendar: BusinessCalendar,
+        target_seconds: float,
+        risk_seconds: float,
+        state: ClockState,
+        start: datetime | None,
+        offset: float = 0.0,
+        risk_at: float = math.inf,
+        due_at: float = math.inf,
+        hold_reason: HoldReason | None = None,
+        fixed: Clock | None = None,
+        source: tuple[_Span, ResolvedPolicy, Timeline] | None = None,
+    ) -> None:
+        """Positional for speed; a FIXED plan takes its ``fixed`` clock or the ``source`` of it."""
+        self.target = target
+        self.kind = kind
+        self.calendar = calendar
+        self.target_seconds = target_seconds
+        self.risk_seconds = risk_seconds
+        self.state = state  # FIXED: the final state; otherwise the state at planning time
+        self.start = start  # the clock's start (None when not started or not applicable)
+        self.offset = offset
+        self.risk_at = risk_at
+        self.due_at = due_at
+        self.hold_reason = hold_reason
+        self._fixed = fixed
+        self._source = source
+
+    def __repr__(self) -> str:
+        return f"ClockPlan({self.target.value}, kind={self.kind}, state={self.state.value})"
+
+    @property
+    def fixed(self) -> Clock | None:
+        """The final :class:`Clock` of a FIXED plan (None for a running or paused one)."""
+        if self._fixed is None and self._source is not None:
+            span, resolved, timeline = self._source
+            # The horizon is only an upper bound on "now" here: a clock that is fixed for good
+            # does not depend on it (it is the instant the old eager planner used).
+            self._fixed = _direct_clock(
+                span, self.calendar, resolved, last_event(timeline).timestamp()
+            )
+            self._source = None
+        return self._fixed
+
+    @property
+    def due(self) -> datetime | None:
+        """The due instant of a running clock (None otherwise; see :meth:`projected_due`)."""
+        return _utc(self.due_at) if self.kind == RUNNING else None
 
     def state_at(self, now: float) -> ClockState:
         """The state at epoch second ``now`` by comparing instants (no calendar work)."""
@@ -341,10 +487,7 @@ class ClockPlan:
             if now >= self.due_at:
                 return ClockState.BREACHED
             return ClockState.AT_RISK if now >= self.risk_at else ClockState.RUNNING
-        if self.kind == PAUSED:
-            return ClockState.PAUSED
-        assert self.fixed is not None
-        return self.fixed.state
+        return self.state
 
     def projected_due(self, now: float) -> float:
         """Epoch due: fixed for a running clock, "if the hold ended now" for a paused one."""
@@ -356,13 +499,14 @@ class ClockPlan:
     def clock_at(self, now: float) -> Clock:
         """The full :class:`Clock` at epoch second ``now``."""
         if self.kind == FIXED:
-            assert self.fixed is not None
-            return self.fixed
+            fixed = self.fixed
+            assert fixed is not None
+            return fixed
         seconds = self.target_seconds
         if self.kind == PAUSED:
             elapsed, due, state = self.offset, _utc(self.projected_due(now)), ClockState.PAUSED
         else:
-            elapsed, due = self.calendar.cum(now) - self.offset, self.due
+            elapsed, due = self.calendar.cum(now) - self.offset, _utc(self.due_at)
             if elapsed >= seconds:
                 state = ClockState.BREACHED
             elif elapsed >= self.risk_seconds:
@@ -394,60 +538,175 @@ class TicketPlan:
     next_due: tuple[Target, datetime] | None  # earliest due among running clocks
 
 
-def _plan_clock(
-    span: _Span, cal: BusinessCalendar, resolved: ResolvedPolicy, horizon: float
-) -> ClockPlan:
-    target = span.target
-    seconds = resolved.targets[target]
-    risk = _risk_seconds(resolved, target)
-    base = {"target": target, "calendar": cal, "target_seconds": seconds, "risk_seconds": risk}
-    running = (
-        span.applicable and span.start is not None and span.stop is None and span.frozen_at is None
+@dataclass(frozen=True, slots=True)
+class _ClockRule:
+    """One clock's policy for one class of tickets (see :class:`_Rules`)."""
+
+    target: Target
+    seconds: float
+    risk: float
+    reasons: frozenset[HoldReason]  # the hold reasons that pause it
+    applicable: bool  # False: on-site/repair of a category without site visits
+    not_started: ClockPlan  # its plan until it starts: the same for every ticket of the class
+
+
+@dataclass(frozen=True, slots=True)
+class _Rules:
+    """What a policy says about every ticket with the same contract, priority, category and farm.
+
+    Resolving the policy, its calendar and which holds pause which clock is the same work for
+    thousands of tickets, so :func:`_rules` does it once per class.
+    """
+
+    resolved: ResolvedPolicy
+    calendar: BusinessCalendar
+    clocks: tuple[_ClockRule, ...]  # chain order
+    reason_sets: tuple[frozenset[HoldReason], ...]  # the distinct ``reasons`` of the clocks
+
+
+_RuleKey = tuple[str | None, Priority, Category, str, str]
+# Per policy, dropped with it; calendars never change under a policy (a new text is a new policy).
+_RULES: weakref.WeakKeyDictionary[PolicySet, dict[_RuleKey, _Rules]] = weakref.WeakKeyDictionary()
+
+
+def _rules(policy: PolicySet, timeline: Timeline, farm_tz: str, farm_calendar: str) -> _Rules:
+    """The cached :class:`_Rules` of the ticket's class under ``policy``."""
+    per_policy = _RULES.get(policy)
+    if per_policy is None:
+        per_policy = _RULES.setdefault(policy, {})
+    key = (timeline.contract, timeline.priority, timeline.category, farm_tz, farm_calendar)
+    found = per_policy.get(key)
+    if found is not None:
+        return found
+    resolved = policy.resolve(
+        contract=timeline.contract, priority=timeline.priority, category=timeline.category
     )
-    if not running:
-        return ClockPlan(kind=FIXED, fixed=_direct_clock(span, cal, resolved, horizon), **base)
-    start = span.start.timestamp()
+    cal = resolved_calendar(policy, resolved, farm_tz=farm_tz, farm_calendar=farm_calendar)
+    site = timeline.category.needs_site_visit
+    clocks = []
+    for target in CHAIN:
+        seconds = resolved.targets[target]
+        risk = _risk_seconds(resolved, target)
+        not_started = ClockPlan(
+            target,
+            FIXED,
+            cal,
+            seconds,
+            risk,
+            ClockState.NOT_APPLICABLE,
+            None,
+            fixed=_not_started(target, seconds, cal.name),
+        )
+        clocks.append(
+            _ClockRule(
+                target=target,
+                seconds=seconds,
+                risk=risk,
+                reasons=resolved.paused_by(target),
+                applicable=site or target not in _SITE_TARGETS,
+                not_started=not_started,
+            )
+        )
+    found = _Rules(
+        resolved=resolved,
+        calendar=cal,
+        clocks=tuple(clocks),
+        reason_sets=tuple(dict.fromkeys(c.reasons for c in clocks)),
+    )
+    per_policy[key] = found
+    return found
+
+
+def _plan_clock(span: _Span, rule: _ClockRule, rules: _Rules, timeline: Timeline) -> ClockPlan:
+    """The plan of one started, applicable clock."""
+    cal = rules.calendar
+    target, seconds, risk = rule.target, rule.seconds, rule.risk
+    start = span.start
+    assert start is not None
+    if span.stop is not None or span.frozen_at is not None:
+        # Stopped or cancelled: final. Only the state is needed now (the board counts it).
+        if span.stop is not None:
+            state = _stopped_state(_elapsed(cal, start, span.stop, _clipped(span)), seconds)
+        else:
+            state = ClockState.NOT_APPLICABLE
+        source = (span, rules.resolved, timeline)
+        return ClockPlan(target, FIXED, cal, seconds, risk, state, span.start_at, source=source)
     pauses = span.pauses
     if pauses and math.isinf(pauses[-1][1]):  # on hold now: elapsed stops where the hold began
         held_from = max(pauses[-1][0], start)
-        elapsed = cal.cum(held_from) - (
-            cal.cum(start) + _paused_between(cal, pauses[:-1], start, held_from)
-        )
-        if elapsed >= seconds:  # breached before the hold: frozen for good
-            return ClockPlan(kind=FIXED, fixed=_direct_clock(span, cal, resolved, horizon), **base)
+        elapsed = _elapsed(cal, start, held_from, pauses[:-1])
+        if elapsed >= seconds:  # breached before the hold: frozen for good (rare: built now)
+            fixed = _direct_clock(span, cal, rules.resolved, last_event(timeline).timestamp())
+            return ClockPlan(
+                target, FIXED, cal, seconds, risk, fixed.state, span.start_at, fixed=fixed
+            )
         return ClockPlan(
-            kind=PAUSED, start=span.start, offset=elapsed, hold_reason=span.open_reason, **base
+            target,
+            PAUSED,
+            cal,
+            seconds,
+            risk,
+            ClockState.PAUSED,
+            span.start_at,
+            elapsed,
+            hold_reason=span.open_reason,
         )
     offset = cal.cum(start) + _paused_between(cal, pauses, start, math.inf)
+    risk_at = _reach(cal, start, pauses, risk, math.inf)
     due_at = _reach(cal, start, pauses, seconds, math.inf)
     return ClockPlan(
-        kind=RUNNING,
-        start=span.start,
-        offset=offset,
-        risk_at=_reach(cal, start, pauses, risk, math.inf),
-        due_at=due_at,
-        due=_utc(due_at),
-        **base,
+        target,
+        RUNNING,
+        cal,
+        seconds,
+        risk,
+        ClockState.RUNNING,
+        span.start_at,
+        offset,
+        risk_at,
+        due_at,
     )
+
+
+_NO_PAUSES: tuple[tuple[Pause, ...], HoldReason | None] = ((), None)
 
 
 def plan_ticket(
     timeline: Timeline, policy: PolicySet, *, farm_tz: str, farm_calendar: str
 ) -> TicketPlan:
-    """Precompute a ticket's clocks for :func:`evaluate` at any instant after its last event."""
-    resolved = policy.resolve(
-        contract=timeline.contract, priority=timeline.priority, category=timeline.category
+    """Precompute a ticket's clocks for :func:`evaluate` at any instant after its last event.
+
+    The same chain rules and formulas as :func:`compute_clocks`, arranged so that a ticket costs
+    a few microseconds: the policy is resolved once per class of tickets, instants are converted
+    once, clocks not started share one plan, and fixed clocks build their :class:`Clock` lazily.
+    """
+    rules = _rules(policy, timeline, farm_tz, farm_calendar)
+    chain = _chain(timeline)
+    holds = timeline.holds
+    # Pauses depend only on which reasons pause a clock, and most clocks share the same reasons.
+    pausing = (
+        {r: (_merge_pauses(holds, r), _open_reason(holds, r)) for r in rules.reason_sets}
+        if holds
+        else {}
     )
-    cal = resolved_calendar(policy, resolved, farm_tz=farm_tz, farm_calendar=farm_calendar)
-    horizon = last_event(timeline).timestamp()
-    clocks = tuple(_plan_clock(s, cal, resolved, horizon) for s in _spans(timeline, resolved))
-    running = [c for c in clocks if c.kind == RUNNING]
-    first = min(running, key=lambda c: c.due_at, default=None)
+    starts = chain.starts
+    clocks: list[ClockPlan] = []
+    first: ClockPlan | None = None  # the running clock due first (ties: the earlier in the chain)
+    for index, rule in enumerate(rules.clocks):
+        if not rule.applicable or starts[index] is None:
+            clocks.append(rule.not_started)
+            continue
+        pauses, open_reason = pausing.get(rule.reasons, _NO_PAUSES)
+        span = _span(chain, index, rule.target, True, pauses, open_reason)
+        plan = _plan_clock(span, rule, rules, timeline)
+        clocks.append(plan)
+        if plan.kind == RUNNING and (first is None or plan.due_at < first.due_at):
+            first = plan
     return TicketPlan(
-        clocks=clocks,
-        on_hold=any(h.end is None for h in timeline.holds),
-        is_open=timeline.closed_at is None and timeline.cancelled_at is None,
-        next_due=None if first is None or first.due is None else (first.target, first.due),
+        tuple(clocks),
+        any(h.end is None for h in holds),
+        timeline.closed_at is None and timeline.cancelled_at is None,
+        None if first is None else (first.target, _utc(first.due_at)),
     )
 
 

@@ -35,11 +35,10 @@ def _reassign(url: str, now: datetime, number: int, worker: int, start: Any, out
     out.put((claimed, conflicts))
 
 
-def test_processes_lose_no_update(backend_url: str, now: datetime) -> None:
-    from conftest import seed_fleet  # tests/ is on sys.path (rootdir conftest)
-
-    desk = Desk.open(backend_url, now=now, actor="tester")
-    seed_fleet(desk)
+def test_processes_lose_no_update(any_desk: Desk, now: datetime) -> None:
+    # The fixture, not ``from conftest import …``: with tests/tui/conftest.py on sys.path too,
+    # the bare module name ``conftest`` is ambiguous in a whole-suite run.
+    desk, backend_url = any_desk, any_desk.url
     number = desk.create_ticket(farm="DBC", category="fault", priority="P3", title="x").number
     desk.act(number, Action.ACK)
     base = desk.ticket(number).version

@@ -19,18 +19,25 @@ from __future__ import annotations
 
 import heapq
 from bisect import bisect_left, insort
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 
 from windtui.domain.model import Clock, ClockState, Target, Timeline
 from windtui.domain.policy import PolicySet
-from windtui.domain.sla import PAUSED, RUNNING, ClockPlan, TicketPlan, evaluate, plan_ticket
+from windtui.domain.sla import RUNNING, ClockPlan, TicketPlan, evaluate, plan_ticket
 from windtui.errors import NotFound
 from windtui.i18n import _
 
 _AT_RISK, _BREACHED = 1, 2  # alert levels; a clock alerts once per level per cycle
 _LEVEL = {ClockState.AT_RISK: _AT_RISK, ClockState.BREACHED: _BREACHED}
 _STATE_OF_LEVEL = {_AT_RISK: ClockState.AT_RISK, _BREACHED: ClockState.BREACHED}
+
+# (ticket_id, version, timeline, farm_tz, farm_calendar): one ticket for ``SlaBoard.upsert_many``
+BoardItem = tuple[int, int, Timeline, str, str]
+_HeapItem = tuple[float, int, int, int, int]  # (instant, ticket_id, clock index, generation, level)
+_SortedItem = tuple[float, int, int]  # (due or remaining seconds, ticket_id, clock index)
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,11 +100,10 @@ class SlaBoard:
         self.policy = policy
         self._entries: dict[int, _Entry] = {}
         self._pending: set[int] = set()  # (re)planned, not yet evaluated at a refresh instant
-        # (instant, ticket_id, clock index, generation, alert level)
-        self._heap: list[tuple[float, int, int, int, int]] = []
-        self._by_due: list[tuple[float, int, int]] = []  # running clocks by due instant
+        self._heap: list[_HeapItem] = []
+        self._by_due: list[_SortedItem] = []  # running clocks by due instant
         # paused clocks by remaining business seconds: a lower bound of their projected due
-        self._paused: list[tuple[float, int, int]] = []
+        self._paused: list[_SortedItem] = []
         self._stale = 0  # heap items of old generations still in the heap
         self._open = self._at_risk = self._breached = self._on_hold = 0
 
@@ -133,9 +139,8 @@ class SlaBoard:
             self._uncount(entry)
             entry.heap_items = 0
             entry.fresh = True
-            self._plan(ticket_id, entry, index=False)
-        self._by_due.sort()
-        self._paused.sort()
+            self._plan(ticket_id, entry)
+        self._index_all(self._entries.items())
 
     def upsert(
         self,
@@ -147,6 +152,45 @@ class SlaBoard:
         farm_calendar: str,
     ) -> None:
         """Add or update a ticket; replans only when its version (or farm calendar) changed."""
+        entry = self._replan(ticket_id, version, timeline, farm_tz, farm_calendar, indexed=True)
+        if entry is not None:
+            self._index(ticket_id, entry, _insort)
+
+    def upsert_many(self, items: Iterable[BoardItem]) -> None:
+        """Upsert many tickets: the same board as :meth:`upsert` on each item in order, faster.
+
+        ``items`` are ``(ticket_id, version, timeline, farm_tz, farm_calendar)``. The sorted
+        lists are sorted once at the end instead of one insertion per clock (a console start-up
+        upserts 10,000 tickets); the heap is built once at the next refresh.
+        """
+        planned: dict[int, _Entry] = {}  # replanned here, not yet in the sorted lists
+        for ticket_id, version, timeline, farm_tz, farm_calendar in items:
+            entry = self._replan(
+                ticket_id,
+                version,
+                timeline,
+                farm_tz,
+                farm_calendar,
+                indexed=ticket_id not in planned,
+            )
+            if entry is not None:
+                planned[ticket_id] = entry
+        self._index_all(planned.items())
+
+    def _replan(
+        self,
+        ticket_id: int,
+        version: int,
+        timeline: Timeline,
+        farm_tz: str,
+        farm_calendar: str,
+        *,
+        indexed: bool,
+    ) -> _Entry | None:
+        """Record and plan a ticket unless nothing changed (None); the caller indexes it.
+
+        ``indexed``: the ticket's current plan is in the sorted lists (so it is taken out).
+        """
         entry = self._entries.get(ticket_id)
         if entry is not None:
             if (entry.version, entry.farm_tz, entry.farm_calendar) == (
@@ -154,14 +198,18 @@ class SlaBoard:
                 farm_tz,
                 farm_calendar,
             ):
-                return
-            self._retract(ticket_id, entry)
+                return None
+            if indexed:
+                self._retract(ticket_id, entry)
+            else:
+                self._uncount(entry)
             entry.version, entry.timeline = version, timeline
             entry.farm_tz, entry.farm_calendar = farm_tz, farm_calendar
         else:
             entry = _Entry(version, timeline, farm_tz, farm_calendar)
             self._entries[ticket_id] = entry
-        self._plan(ticket_id, entry, index=True)
+        self._plan(ticket_id, entry)
+        return entry
 
     def remove(self, ticket_id: int) -> None:
         """Forget a ticket (closed, cancelled or out of the console's scope)."""
@@ -178,9 +226,15 @@ class SlaBoard:
         result = RefreshResult()
         changed: set[int] = set()
         if self._pending:
+            # Many fresh plans (start-up, policy switch): append their items and heapify once,
+            # O(heap) instead of a push each.
+            bulk = 16 * len(self._pending) >= len(self._heap)
+            push = self._heap.append if bulk else partial(heapq.heappush, self._heap)
             for ticket_id in self._pending:
-                self._evaluate(ticket_id, self._entries[ticket_id], now_ts, result)
-                changed.add(ticket_id)
+                self._evaluate(ticket_id, self._entries[ticket_id], now_ts, result, push)
+            if bulk:
+                heapq.heapify(self._heap)
+            changed.update(self._pending)
             self._pending.clear()
         heap, entries = self._heap, self._entries
         while heap and heap[0][0] <= now_ts:
@@ -246,8 +300,8 @@ class SlaBoard:
             raise NotFound(_("ticket {id} is not on the SLA board").format(id=ticket_id))
         return entry
 
-    def _plan(self, ticket_id: int, entry: _Entry, *, index: bool) -> None:
-        """Replan one ticket; ``index`` inserts into the sorted lists (else the caller sorts)."""
+    def _plan(self, ticket_id: int, entry: _Entry) -> None:
+        """Replan one ticket and count it (the caller puts it into the sorted lists)."""
         plan = plan_ticket(
             entry.timeline, self.policy, farm_tz=entry.farm_tz, farm_calendar=entry.farm_calendar
         )
@@ -255,19 +309,33 @@ class SlaBoard:
         entry.gen += 1
         entry.states = None
         self._pending.add(ticket_id)
-        if not plan.is_open:
+        if plan.is_open:
+            self._open += 1
+            self._on_hold += plan.on_hold
+
+    def _index(
+        self,
+        ticket_id: int,
+        entry: _Entry,
+        add: Callable[[list[_SortedItem], _SortedItem], object],
+    ) -> None:
+        """Put an open ticket's running and paused clocks into the sorted lists with ``add``."""
+        plan = entry.plan
+        if plan is None or not plan.is_open:
             return
-        self._open += 1
-        self._on_hold += plan.on_hold
-        for i, clock in enumerate(plan.clocks):
-            item = _sorted_item(ticket_id, i, clock)
-            if item is None:
-                continue
-            target_list = self._by_due if clock.kind == RUNNING else self._paused
-            if index:
-                insort(target_list, item)
-            else:
-                target_list.append(item)
+        for i in plan.live:
+            clock = plan.clocks[i]
+            add(
+                self._by_due if clock.kind == RUNNING else self._paused,
+                _sorted_item(ticket_id, i, clock),
+            )
+
+    def _index_all(self, planned: Iterable[tuple[int, _Entry]]) -> None:
+        """Index many fresh plans: append, then one sort (Timsort merges the sorted runs)."""
+        for ticket_id, entry in planned:
+            self._index(ticket_id, entry, list.append)
+        self._by_due.sort()
+        self._paused.sort()
 
     def _retract(self, ticket_id: int, entry: _Entry) -> None:
         """Take a ticket's contributions out of counts and sorted lists (heap items go stale)."""
@@ -275,10 +343,9 @@ class SlaBoard:
         plan = entry.plan
         if plan is None or not plan.is_open:
             return
-        for i, clock in enumerate(plan.clocks):
+        for i in plan.live:
+            clock = plan.clocks[i]
             item = _sorted_item(ticket_id, i, clock)
-            if item is None:
-                continue
             target_list = self._by_due if clock.kind == RUNNING else self._paused
             at = bisect_left(target_list, item)
             if at < len(target_list) and target_list[at] == item:
@@ -297,31 +364,36 @@ class SlaBoard:
         self._stale += entry.heap_items
         entry.heap_items = 0
 
-    def _evaluate(self, ticket_id: int, entry: _Entry, now: float, result: RefreshResult) -> None:
-        """First evaluation after a (re)plan: states, counts, alerts and heap items."""
+    def _evaluate(
+        self,
+        ticket_id: int,
+        entry: _Entry,
+        now: float,
+        result: RefreshResult,
+        push: Callable[[_HeapItem], None],
+    ) -> None:
+        """First evaluation after a (re)plan: states, counts, alerts and heap items (``push``)."""
         plan = entry.plan
         assert plan is not None
-        entry.states = [clock.state_at(now) for clock in plan.clocks]
+        entry.states = states = [clock.state_at(now) for clock in plan.clocks]
         if not plan.is_open:
             return
-        for index, (clock, state) in enumerate(zip(plan.clocks, entry.states, strict=True)):
+        for index, clock in enumerate(plan.clocks):
+            state = states[index]
             level = self._note_cycle(entry, index, clock)
-            if state in _LEVEL:
+            new_level = _LEVEL.get(state)
+            if new_level is not None:
                 if entry.fresh:
-                    entry.alerted[index] = max(level, _LEVEL[state])
-                elif _LEVEL[state] > level:
-                    entry.alerted[index] = _LEVEL[state]
+                    entry.alerted[index] = max(level, new_level)
+                elif new_level > level:
+                    entry.alerted[index] = new_level
                     result.alerts.append((ticket_id, clock.target, state))
             if clock.kind == RUNNING:
                 if state is ClockState.RUNNING:
-                    heapq.heappush(
-                        self._heap, (clock.risk_at, ticket_id, index, entry.gen, _AT_RISK)
-                    )
+                    push((clock.risk_at, ticket_id, index, entry.gen, _AT_RISK))
                     entry.heap_items += 1
                 if state is not ClockState.BREACHED:
-                    heapq.heappush(
-                        self._heap, (clock.due_at, ticket_id, index, entry.gen, _BREACHED)
-                    )
+                    push((clock.due_at, ticket_id, index, entry.gen, _BREACHED))
                     entry.heap_items += 1
         entry.fresh = False
         entry.n_risk = entry.states.count(ClockState.AT_RISK)
@@ -371,10 +443,12 @@ class SlaBoard:
         self._stale = 0
 
 
-def _sorted_item(ticket_id: int, index: int, clock: ClockPlan) -> tuple[float, int, int] | None:
-    """The clock's key in the running-by-due or paused-by-remaining list (None: not listed)."""
+def _sorted_item(ticket_id: int, index: int, clock: ClockPlan) -> _SortedItem:
+    """A running or paused clock's key in the running-by-due or paused-by-remaining list."""
     if clock.kind == RUNNING:
         return (clock.due_at, ticket_id, index)
-    if clock.kind == PAUSED:
-        return (clock.target_seconds - clock.offset, ticket_id, index)
-    return None
+    return (clock.target_seconds - clock.offset, ticket_id, index)
+
+
+def _insort(target_list: list[_SortedItem], item: _SortedItem) -> None:
+    insort(target_list, item)

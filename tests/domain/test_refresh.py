@@ -206,3 +206,51 @@ def test_refresh_counts_and_alerts_equal_brute_force(seed: int, steps: list[int]
         assert sorted(alerts) == sorted(expected)
         assert len(alerts) == len(set(alerts))
         before = after
+
+
+def board_state(board: SlaBoard, now: datetime) -> dict:
+    """Everything observable about a board at ``now`` (plus its sorted structures)."""
+    ids = sorted(board._entries)
+    return {
+        "counts": board.counts,
+        "clocks": {tid: board.clocks(tid, now) for tid in ids},
+        "next_due": {tid: board.next_due(tid) for tid in ids},
+        "nearest": board.nearest(25, now),
+        "by_due": list(board._by_due),
+        "paused": list(board._paused),
+    }
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    seed=st.integers(0, 10_000),
+    picks=st.lists(
+        st.tuples(st.integers(0, 29), st.integers(1, 3), st.sampled_from(list(Priority))),
+        max_size=40,
+    ),
+    steps=st.lists(st.integers(1, 30 * 3600), min_size=1, max_size=4),
+)
+def test_upsert_many_equals_repeated_upsert(
+    seed: int, picks: list[tuple[int, int, Priority]], steps: list[int]
+) -> None:
+    tickets = synthetic_tickets(30, now=NOW, seed=seed)
+    first = [(tid, 1, tl, tz, cal) for tid, tl, tz, cal in tickets[:20]]
+    # A second batch: new tickets, repeats of known ones (same or new version, other priority),
+    # and the same ticket several times in one batch.
+    second = [
+        (tickets[i][0], version, replace(tickets[i][1], priority=priority), *tickets[i][2:])
+        for i, version, priority in picks
+    ]
+    one_by_one, batched = SlaBoard(POLICY), SlaBoard(POLICY)
+    now = NOW
+    for batch in (first, second):
+        for tid, version, tl, tz, cal in batch:
+            one_by_one.upsert(tid, version, tl, farm_tz=tz, farm_calendar=cal)
+        batched.upsert_many(batch)
+        assert board_state(batched, now) == board_state(one_by_one, now)
+        assert batched.refresh(now).alerts == one_by_one.refresh(now).alerts
+        assert batched.counts == one_by_one.counts
+    for step in steps:
+        now += timedelta(seconds=step)
+        assert batched.refresh(now) == one_by_one.refresh(now)
+        assert board_state(batched, now) == board_state(one_by_one, now)

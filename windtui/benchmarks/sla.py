@@ -8,7 +8,10 @@ Figures:
   does less work than ours (no business calendars, no pauses), so the ratio is conservative.
 - ``sla_refresh_speedup``: baseline / ours (must be at least 10).
 - ``sla_replan_all_ms``: replanning all 10,000 tickets after a policy change, plus the refresh
-  that evaluates them (what a user waits for after ``policy load``).
+  that evaluates them (what a user waits for after ``policy load``). Budget 200 ms.
+- ``sla_upsert_10k_ms``: a cold board taking all 10,000 tickets with ``upsert_many`` plus the
+  first refresh that evaluates them: the SLA share of the console's first paint (budget 200 ms of
+  the 1 s first paint).
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ TICKS = 50
 VISIBLE = 50
 BASELINE_PASSES = 3
 REPLANS = 3
+COLD_LOADS = 3
 NOW = datetime(2026, 3, 10, 6, 0, tzinfo=UTC)
 
 # (farm code, farm timezone, farm calendar): a spread of the shipped calendars
@@ -108,14 +112,24 @@ def _naive_pass(starts: list[list[tuple[pendulum.DateTime, float]]], now: pendul
 
 
 def bench_sla_refresh() -> list[Figure]:
-    """Measure the 1 Hz tick at 10k tickets against the naive baseline, and a full replan."""
+    """Measure a cold 10k load, the 1 Hz tick against the naive baseline, and a full replan."""
     text = DEFAULT_POLICY_PATH.read_text("utf-8")
     policy = load_policy(text, str(DEFAULT_POLICY_PATH))
     tickets = synthetic_tickets()
-    board = SlaBoard(policy)
-    for ticket_id, timeline, farm_tz, farm_calendar in tickets:
-        board.upsert(ticket_id, 1, timeline, farm_tz=farm_tz, farm_calendar=farm_calendar)
-    board.refresh(NOW)  # the start-up evaluation, not part of the tick
+    items = [(ticket_id, 1, tl, farm_tz, farm_cal) for ticket_id, tl, farm_tz, farm_cal in tickets]
+
+    loaded: list[SlaBoard] = []  # kept alive: freeing a board is not part of a first paint
+
+    def cold_load() -> None:
+        fresh = SlaBoard(policy)
+        fresh.upsert_many(items)
+        fresh.refresh(NOW)  # the start-up evaluation
+        loaded.append(fresh)
+
+    cold_load()  # also warms the calendars' tables, as a console's first ticket does
+    cold_ms = _median_ms([_timed(cold_load) for _ in range(COLD_LOADS)])
+    board = loaded[0]
+    del loaded[1:]
 
     visible = [ticket_id for ticket_id, *_rest in tickets[:VISIBLE]]
 
@@ -162,7 +176,8 @@ def bench_sla_refresh() -> list[Figure]:
             ratio=round(ratio, 1),
         ),
         Figure("sla_refresh_speedup", round(ratio, 1), "x", 10.0, budget_kind="min"),
-        Figure("sla_replan_all_ms", round(_median_ms(replans), 1), "ms", 2000.0),
+        Figure("sla_replan_all_ms", round(_median_ms(replans), 1), "ms", 200.0),
+        Figure("sla_upsert_10k_ms", round(cold_ms, 1), "ms", 200.0),
     ]
 
 

@@ -17,9 +17,11 @@ Not thread-safe: one console owns one board and calls it from its event loop.
 
 from __future__ import annotations
 
+import gc
 import heapq
 from bisect import bisect_left, insort
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import partial
@@ -93,6 +95,23 @@ class _Entry:
         self.alert_cycle: list[datetime | None] = [None] * len(Target)  # clock start it was for
 
 
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector for a bulk (re)plan, then restore its previous state.
+
+    Why: planning 10,000 tickets creates ~100,000 long-lived objects, and the allocations trigger
+    collector passes that rescan all of them (and the rest of the console) although none is
+    garbage: ~25 % of a cold load. Reference counting still frees everything transient.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 class SlaBoard:
     """Live SLA state of the open tickets; see the module docstring."""
 
@@ -135,12 +154,13 @@ class SlaBoard:
         self._stale = 0
         self._by_due.clear()
         self._paused.clear()
-        for ticket_id, entry in self._entries.items():
-            self._uncount(entry)
-            entry.heap_items = 0
-            entry.fresh = True
-            self._plan(ticket_id, entry)
-        self._index_all(self._entries.items())
+        with _collector_paused():
+            for ticket_id, entry in self._entries.items():
+                self._uncount(entry)
+                entry.heap_items = 0
+                entry.fresh = True
+                self._plan(ticket_id, entry)
+            self._index_all(self._entries.items())
 
     def upsert(
         self,
@@ -164,18 +184,15 @@ class SlaBoard:
         upserts 10,000 tickets); the heap is built once at the next refresh.
         """
         planned: dict[int, _Entry] = {}  # replanned here, not yet in the sorted lists
-        for ticket_id, version, timeline, farm_tz, farm_calendar in items:
-            entry = self._replan(
-                ticket_id,
-                version,
-                timeline,
-                farm_tz,
-                farm_calendar,
-                indexed=ticket_id not in planned,
-            )
-            if entry is not None:
-                planned[ticket_id] = entry
-        self._index_all(planned.items())
+        with _collector_paused():
+            for ticket_id, version, timeline, farm_tz, farm_calendar in items:
+                indexed = ticket_id not in planned
+                entry = self._replan(
+                    ticket_id, version, timeline, farm_tz, farm_calendar, indexed=indexed
+                )
+                if entry is not None:
+                    planned[ticket_id] = entry
+            self._index_all(planned.items())
 
     def _replan(
         self,
@@ -230,8 +247,9 @@ class SlaBoard:
             # O(heap) instead of a push each.
             bulk = 16 * len(self._pending) >= len(self._heap)
             push = self._heap.append if bulk else partial(heapq.heappush, self._heap)
-            for ticket_id in self._pending:
-                self._evaluate(ticket_id, self._entries[ticket_id], now_ts, result, push)
+            with _collector_paused() if bulk else nullcontext():
+                for ticket_id in self._pending:
+                    self._evaluate(ticket_id, self._entries[ticket_id], now_ts, result, push)
             if bulk:
                 heapq.heapify(self._heap)
             changed.update(self._pending)

@@ -166,10 +166,11 @@ def _chain(timeline: Timeline) -> _Chain:
     for name in ("acknowledged_at", "feedback_at"):
         milestone = at.get(name)
         if reopened is not None and (milestone is None or milestone > reopened):
-            starts.append(reopened)  # never met before the reopen
+            start = reopened  # never met before the reopen
         else:
-            starts.append(received)  # keeps its result
-        stops.append(milestone)
+            start = received  # keeps its result
+        starts.append(start)
+        stops.append(_valid_stop(start, milestone))
     onsite_start = received if reopened is None else max(received, reopened)
     arrived = _valid_stop(onsite_start, current("arrived_at"))
     resolved_at = current("resolved_at")
@@ -180,11 +181,18 @@ def _chain(timeline: Timeline) -> _Chain:
     report_at = _valid_stop(report_start, current("report_at"))
     reviewed = _valid_stop(report_at, current("reviewed_at"))
     starts += (onsite_start, arrived, report_start, report_at, reviewed)
-    stops += (arrived, resolved_at, report_at, reviewed, current("followup_at"))
+    # arrived, report_at and reviewed are already valid stops of their own clocks.
+    stops += (
+        arrived,
+        _valid_stop(arrived, resolved_at),
+        report_at,
+        reviewed,
+        _valid_stop(reviewed, current("followup_at")),
+    )
     ends = [e for e in (current("cancelled_at"), current("closed_at")) if e is not None]
     return _Chain(
         starts=tuple(starts),
-        stops=tuple([_valid_stop(a, b) for a, b in zip(starts, stops, strict=True)]),
+        stops=tuple(stops),
         frozen_at=min(ends, default=None),
         moments=moments,
     )

@@ -740,100 +740,94 @@ def cmd_ticket_show(args: argparse.Namespace) -> int:
     return 0
 
 
+def _listing(
+    args: argparse.Namespace,
+    records: Sequence[Any],
+    headers: list[str],
+    row: Callable[[Any], list[str]],
+) -> int:
+    """Print reference records as JSON (``--json``) or as an aligned table."""
+    if args.json:
+        dump([asdict(r) for r in records])
+    else:
+        print(table(headers, [row(r) for r in records]))
+    return 0
+
+
 def cmd_farms(args: argparse.Namespace) -> int:
     """List the wind farms."""
-    desk = _open(args)
-    farms = desk.farms()
-    if args.json:
-        dump([asdict(f) for f in farms])
-        return 0
-    print(
-        table(
-            [
-                _("Code"),
-                _("Province"),
-                _("Offshore"),
-                _("Calendar"),
-                _("Turbines"),
-                _("Lat, lon"),
-                _("Name"),
-            ],
-            [
-                [
-                    f.code,
-                    f.province,
-                    _("yes") if f.offshore else _("no"),
-                    f.calendar,
-                    str(f.turbine_count),
-                    f"{f.latitude:.2f}, {f.longitude:.2f}",
-                    _name(f.name_zh, f.name_en),
-                ]
-                for f in farms
-            ],
-        )
+    return _listing(
+        args,
+        _open(args).farms(),
+        [
+            _("Code"),
+            _("Province"),
+            _("Offshore"),
+            _("Calendar"),
+            _("Turbines"),
+            _("Lat, lon"),
+            _("Name"),
+        ],
+        lambda f: [
+            f.code,
+            f.province,
+            _("yes") if f.offshore else _("no"),
+            f.calendar,
+            str(f.turbine_count),
+            f"{f.latitude:.2f}, {f.longitude:.2f}",
+            _name(f.name_zh, f.name_en),
+        ],
     )
-    return 0
 
 
 def cmd_turbines(args: argparse.Namespace) -> int:
     """List one farm's turbines."""
-    desk = _open(args)
-    turbines = desk.turbines(args.farm)
-    if args.json:
-        dump([asdict(t) for t in turbines])
-        return 0
-    print(
-        table(
-            [
-                _("Turbine"),
-                _("Rated kW"),
-                _("Commissioned"),
-                _("Warranty end"),
-                _("Status"),
-                _("Model"),
-            ],
-            [
-                [t.id, str(t.rated_kw), t.commissioned, t.warranty_end or "–", _(t.status), t.model]
-                for t in turbines
-            ],
-        )
+    return _listing(
+        args,
+        _open(args).turbines(args.farm),
+        [
+            _("Turbine"),
+            _("Rated kW"),
+            _("Commissioned"),
+            _("Warranty end"),
+            _("Status"),
+            _("Model"),
+        ],
+        lambda t: [
+            t.id,
+            str(t.rated_kw),
+            t.commissioned,
+            t.warranty_end or "–",
+            _(t.status),
+            t.model,
+        ],
     )
-    return 0
 
 
 def cmd_staff(args: argparse.Namespace) -> int:
     """List the technicians and their board status."""
-    desk = _open(args)
-    people = desk.technicians()
-    if args.json:
-        dump([asdict(p) for p in people])
-        return 0
-    print(
-        table(
-            [
-                _("Login"),
-                _("Name"),
-                _("Base"),
-                _("Status"),
-                _("Ticket"),
-                _("Certificates"),
-                _("Skills"),
-            ],
-            [
-                [
-                    p.login,
-                    _name(p.name_zh, p.name_en),
-                    p.base,
-                    _(p.status),
-                    str(p.current_ticket or "–"),
-                    _("check") if p.certificate_warning else _("ok"),
-                    ", ".join(_(s) for s in p.skills),
-                ]
-                for p in people
-            ],
-        )
+    return _listing(
+        args,
+        _open(args).technicians(),
+        [
+            _("Login"),
+            _("Name"),
+            _("Base"),
+            _("Status"),
+            _("Ticket"),
+            _("Certificates"),
+            _("Skills"),
+        ],
+        lambda p: [
+            p.login,
+            _name(p.name_zh, p.name_en),
+            p.base,
+            _(p.status),
+            str(p.current_ticket or "–"),
+            _("check") if p.certificate_warning else _("ok"),
+            ", ".join(_(s) for s in p.skills),
+        ],
     )
-    return 0
 
 
 def cmd_policy_load(args: argparse.Namespace) -> int:

@@ -322,7 +322,8 @@ def _snapshot_json(desk: Desk, snap: TicketSnapshot) -> dict[str, Any]:
 
 def cmd_console(args: argparse.Namespace, url: str | None = None) -> int:
     """Open the Textual console (or print a summary when the console is not installed)."""
-    mouse = not args.no_mouse and not os.environ.get("SSH_CONNECTION")
+    # None: the console decides (off when SSH_CONNECTION is set); --mouse/--no-mouse override it.
+    mouse: bool | None = args.mouse
     try:
         from windtui.tui.app import run_console
     except ImportError as exc:
@@ -1008,6 +1009,15 @@ def _sub(
     return parser
 
 
+def _mouse_option(parser: argparse.ArgumentParser, default: Any = None) -> None:
+    parser.add_argument(
+        "--mouse",
+        action=argparse.BooleanOptionalAction,
+        default=default,
+        help=_("mouse reporting on or off (default: on, off over SSH)"),
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The whole command tree (help texts in the active language)."""
     parser = _Parser(
@@ -1026,7 +1036,7 @@ def build_parser() -> argparse.ArgumentParser:
         help=_("show the version and exit"),
     )
     _globals(parser, suppress=False)
-    parser.add_argument("--no-mouse", action="store_true", help=_("console without mouse support"))
+    _mouse_option(parser)
     parser.set_defaults(func=cmd_console)
     commands = parser.add_subparsers(title=_("commands"), metavar=_("COMMAND"))
 
@@ -1041,12 +1051,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     p = _sub(commands, "demo", _("open the console on a fresh demo database"), cmd_demo)
-    p.add_argument(
-        "--no-mouse",
-        action="store_true",
-        default=argparse.SUPPRESS,
-        help=_("console without mouse support"),
-    )
+    _mouse_option(p, default=argparse.SUPPRESS)
     p.add_argument(
         "--load-only",
         action="store_true",
@@ -1186,7 +1191,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             args = parser.parse_args(args_list)
         except SystemExit as exc:  # --help / --version
             return int(exc.code or 0)
-        args.no_mouse = getattr(args, "no_mouse", False)
+        args.mouse = getattr(args, "mouse", None)
         args.load_only = getattr(args, "load_only", False)
         args.now_utc = _now(args)
         return int(args.func(args))

@@ -384,7 +384,7 @@ def test_demo_load_only_uses_its_own_file(
     assert not (tmp_path / "production.db").exists()  # $WINDTUI_DB is never the demo's target
 
 
-def test_console_gets_desk_arguments_and_mouse_off_over_ssh(
+def test_console_gets_desk_arguments_and_mouse_override(
     run: Run, db: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import windtui.tui.app as app
@@ -400,10 +400,10 @@ def test_console_gets_desk_arguments_and_mouse_off_over_ssh(
     assert run()[0] == 0
     assert seen["db_url"] == f"sqlite:///{db}"
     assert seen["now"].isoformat() == "2026-03-10T06:00:00+00:00"
-    assert seen["lang"] == "en" and seen["mouse"] is False
-    monkeypatch.delenv("SSH_CONNECTION")
+    # None lets the console decide (off when SSH_CONNECTION is set); the flags override it.
+    assert seen["lang"] == "en" and seen["mouse"] is None
+    assert run("--mouse")[0] == 0 and seen["mouse"] is True
     assert run("--no-mouse")[0] == 0 and seen["mouse"] is False
-    assert run()[0] == 0 and seen["mouse"] is True
 
 
 # ------------------------------------------------------------------------------- bench, help

@@ -53,7 +53,17 @@ def test_shipped_policy_defaults() -> None:
         Target.REVIEW: 72 * H,
         Target.FOLLOWUP: 168 * H,
     }
-    assert r.calendar is None  # the farm's calendar
+    # The desk answers round the clock (§二(2), §三(1)); the site clocks keep the farm's calendar.
+    assert r.calendars == {
+        Target.ACKNOWLEDGE: "24x7",
+        Target.FEEDBACK: "24x7",
+        Target.ONSITE: None,
+        Target.REPAIR: None,
+        Target.REPORT: None,
+        Target.REVIEW: None,
+        Target.FOLLOWUP: None,
+    }
+    assert r.calendar is None  # the site clocks': the farm's calendar
     assert r.at_risk_percent == 75.0
     assert all(r.pauses[reason] == {Target.ONSITE, Target.REPAIR} for reason in HoldReason)
     assert r.paused_by(Target.ACKNOWLEDGE) == frozenset()
@@ -106,6 +116,66 @@ at_risk_percent = 90
     assert policy.calendar("office", "Europe/Berlin").tz == "Europe/Berlin"
 
 
+CALENDARS = """
+[calendars.office]
+days = ["mon"]
+hours = ["09:00-17:00"]
+
+[calendars.night]
+days = ["mon"]
+hours = ["20:00-23:00"]
+"""
+
+
+def calendars_of(policy_text: str, **match: object) -> dict[Target, str | None]:
+    policy = load_policy(MINIMAL + CALENDARS + policy_text, "p.toml")
+    found = policy.resolve(
+        contract=match.get("contract"),  # type: ignore[arg-type]
+        priority=match.get("priority", Priority.P3),  # type: ignore[arg-type]
+        category=match.get("category", Category.FAULT),  # type: ignore[arg-type]
+    )
+    return found.calendars
+
+
+def test_calendar_table_per_target_with_default() -> None:
+    found = calendars_of('[defaults.calendar]\ndefault = "office"\nacknowledge = "24x7"\n')
+    assert found[Target.ACKNOWLEDGE] == "24x7"
+    assert all(found[t] == "office" for t in Target if t is not Target.ACKNOWLEDGE)
+    # without "default" the targets not named stay on the farm's calendar
+    found = calendars_of('[defaults.calendar]\nfeedback = "24x7"\n')
+    assert found[Target.FEEDBACK] == "24x7"
+    assert all(found[t] is None for t in Target if t is not Target.FEEDBACK)
+    # "farm" is allowed per target too
+    found = calendars_of('[defaults.calendar]\ndefault = "office"\nonsite = "farm"\n')
+    assert found[Target.ONSITE] is None and found[Target.REPAIR] == "office"
+
+
+def test_override_naming_one_target_changes_only_that_target() -> None:
+    base = '[defaults.calendar]\ndefault = "office"\nacknowledge = "24x7"\n'
+    override = '[[override]]\npriority = "P1"\ncalendar = { onsite = "night" }\n'
+    p1 = calendars_of(base + override, priority=Priority.P1)
+    p3 = calendars_of(base + override, priority=Priority.P3)
+    assert p1[Target.ONSITE] == "night" and p3[Target.ONSITE] == "office"
+    assert {t: c for t, c in p1.items() if t is not Target.ONSITE} == {
+        t: c for t, c in p3.items() if t is not Target.ONSITE
+    }
+
+
+def test_override_with_one_name_or_a_default_moves_every_unnamed_target() -> None:
+    base = '[defaults.calendar]\ndefault = "office"\nacknowledge = "24x7"\n'
+    one_name = '[[override]]\ncontract = "C-1"\ncalendar = "night"\n'
+    assert set(calendars_of(base + one_name, contract="C-1").values()) == {"night"}
+    table = '[[override]]\ncontract = "C-1"\ncalendar = { default = "farm", repair = "night" }\n'
+    found = calendars_of(base + table, contract="C-1")
+    assert found[Target.REPAIR] == "night"
+    assert all(found[t] is None for t in Target if t is not Target.REPAIR)
+    # later overrides layer on top of earlier ones, per target
+    later = '[[override]]\ncategory = "fault"\ncalendar = { feedback = "office" }\n'
+    found = calendars_of(base + table + later, contract="C-1")
+    assert found[Target.FEEDBACK] == "office" and found[Target.REPAIR] == "night"
+    assert found[Target.ACKNOWLEDGE] is None
+
+
 def test_digest_follows_the_text() -> None:
     a = load_policy(MINIMAL)
     assert a.digest == load_policy(MINIMAL).digest
@@ -141,6 +211,20 @@ def test_bad_values_name_file_section_and_key(patch: tuple[str, str], message: s
             '[defaults.pauses] snow: unknown hold reason "snow"',
         ),
         ('[defaults]\ncalendar = "moon"', '[defaults] calendar: unknown calendar "moon"'),
+        (
+            '[defaults.calendar]\nacknowledge = "moon"',
+            '[defaults.calendar] acknowledge: unknown calendar "moon"',
+        ),
+        (
+            '[defaults.calendar]\nacknowledgee = "24x7"',
+            '[defaults.calendar] acknowledgee: unknown target "acknowledgee"',
+        ),
+        ("[defaults.calendar]\ndefault = 7", "[defaults.calendar] default: expected text"),
+        ("[defaults]\ncalendar = 7", "[defaults] calendar: expected a calendar name or a table"),
+        (
+            '[[override]]\npriority = "P1"\ncalendar = { onsite = "moon" }',
+            '[override.1.calendar] onsite: unknown calendar "moon"',
+        ),
         ("[defaults]\nat_risk_percent = 150", "[defaults] at_risk_percent: expected a number"),
         (
             '[calendars.x]\ntimezone = "Mars/Olympus"\ndays = ["mon"]\nhours = ["08:00-17:00"]',

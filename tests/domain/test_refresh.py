@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import given, settings
@@ -155,6 +156,38 @@ def test_nearest_orders_by_due_most_overdue_first_with_paused_projected() -> Non
     assert paused and paused[0].state is ClockState.PAUSED
     assert paused[0].due == now + timedelta(hours=47.5)
     assert len(board.nearest(2, now)) == 2 and board.nearest(0, now) == []
+
+
+def test_board_counts_each_clock_on_its_own_calendar() -> None:
+    """Dabancheng (xinjiang-day, 10:00-20:00 Beijing): the desk's clocks alert on wall time, the
+    on-site clock's per-tick ``cum(now)`` counts only the farm's hours."""
+    shanghai = ZoneInfo("Asia/Shanghai")
+
+    def beijing(day: int, hour: int, minute: int = 0) -> datetime:
+        return datetime(2026, 3, day, hour, minute, tzinfo=shanghai)
+
+    farm = {"farm_tz": "Asia/Urumqi", "farm_calendar": "xinjiang-day"}
+    tl = ticket(received_at=beijing(2, 6, 42).astimezone(UTC))  # Monday, before the site opens
+    board = SlaBoard(POLICY)
+    board.upsert(1, 1, tl, **farm)
+    assert board.refresh(beijing(2, 7)).alerts == []
+    assert board.refresh(beijing(2, 7, 27)).alerts == [(1, Target.ACKNOWLEDGE, ClockState.AT_RISK)]
+    assert board.refresh(beijing(2, 7, 42)).alerts == [(1, Target.ACKNOWLEDGE, ClockState.BREACHED)]
+    noon = beijing(2, 12)
+    assert board.refresh(noon).alerts == []
+    found = board.clocks(1, noon)
+    assert found == compute_clocks(tl, POLICY, now=noon, **farm)
+    by_target = {c.target: c for c in found}
+    assert by_target[Target.ACKNOWLEDGE].elapsed_seconds == 5.3 * H
+    onsite = by_target[Target.ONSITE]
+    assert onsite.calendar == "xinjiang-day" and onsite.elapsed_seconds == 2 * H
+    # feedback (24 h wall clock) jumps past at-risk and due by Tuesday 07:00: only the breach
+    assert board.refresh(beijing(3, 7)).alerts == [(1, Target.FEEDBACK, ClockState.BREACHED)]
+    # on-site at risk after 36 business hours: Mon, Tue, Wed 10 h each + Thu 10:00-16:00
+    assert board.refresh(beijing(5, 15, 59)).alerts == []
+    assert board.refresh(beijing(5, 16)).alerts == [(1, Target.ONSITE, ClockState.AT_RISK)]
+    assert board.refresh(beijing(6, 18)).alerts == [(1, Target.ONSITE, ClockState.BREACHED)]
+    assert board.counts == BoardCounts(open=1, at_risk=0, breached=1, on_hold=0)
 
 
 def test_unknown_ticket_is_not_found() -> None:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
+import typing
+from dataclasses import fields, replace
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -10,6 +11,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from windtui.domain.model import (
+    TIMELINE_INSTANTS,
     Category,
     Clock,
     ClockState,
@@ -19,11 +21,12 @@ from windtui.domain.model import (
     Target,
     Timeline,
 )
-from windtui.domain.policy import load_policy, load_policy_file
+from windtui.domain.policy import DEFAULT_POLICY_PATH, PolicySet, load_policy, load_policy_file
 from windtui.domain.sla import compute_clocks, downtime, evaluate, last_event, plan_ticket
 
 H = 3600.0
 POLICY = load_policy_file()
+SHIPPED_TEXT = DEFAULT_POLICY_PATH.read_text("utf-8")
 T0 = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)  # Monday 09:00 Beijing
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -221,6 +224,63 @@ calendar = "local-office"
     assert consulting[0].calendar == "24x7" and consulting[0].elapsed_seconds == 5 * H
 
 
+# -- per-target calendars ------------------------------------------------------------------------
+
+# The Dabancheng farm: Xinjiang day shift (10:00-20:00 Beijing time), farm timezone Urumqi.
+DABANCHENG = {"farm_tz": "Asia/Urumqi", "farm_calendar": "xinjiang-day"}
+MONDAY_0642 = datetime(2026, 3, 2, 6, 42, tzinfo=SHANGHAI)  # a fault before the site opens
+
+
+def beijing(day: int, hour: int, minute: int = 0) -> datetime:
+    return datetime(2026, 3, day, hour, minute, tzinfo=SHANGHAI)
+
+
+def at_dabancheng(timeline: Timeline, now: datetime, policy: PolicySet = POLICY) -> dict:
+    found = compute_clocks(timeline, policy, now=now, **DABANCHENG)
+    plan = plan_ticket(timeline, policy, **DABANCHENG)
+    if now >= last_event(timeline):
+        assert evaluate(plan, now) == found  # the board's path agrees clock by clock
+    return {c.target: c for c in found}
+
+
+def test_desk_clocks_run_round_the_clock_while_site_clocks_follow_the_farm_day() -> None:
+    """Policy §二(2)/§三(1): a 06:42 fault is acknowledged by 07:42, not by 11:00."""
+    t = ticket(received_at=MONDAY_0642.astimezone(UTC))
+    early = at_dabancheng(t, beijing(2, 7, 30))
+    ack, onsite = early[Target.ACKNOWLEDGE], early[Target.ONSITE]
+    assert ack.calendar == "24x7" and ack.due == beijing(2, 7, 42)
+    assert ack.state is ClockState.AT_RISK and ack.elapsed_seconds == 48 * 60
+    assert onsite.calendar == "xinjiang-day" and onsite.elapsed_seconds == 0  # site not open yet
+    noon = at_dabancheng(t, beijing(2, 12))
+    assert noon[Target.ACKNOWLEDGE].state is ClockState.BREACHED
+    assert noon[Target.FEEDBACK].calendar == "24x7"
+    assert noon[Target.FEEDBACK].due == beijing(3, 6, 42)  # 24 wall-clock hours
+    onsite = noon[Target.ONSITE]
+    assert onsite.elapsed_seconds == 2 * H  # 10:00-12:00 only
+    assert onsite.due == beijing(6, 18)  # 48 h = four 10-hour days + 8 h on Friday
+    # repair and the paperwork clocks count on the farm's calendar too (once they start)
+    assert {noon[t].calendar for t in (Target.REPAIR, Target.REPORT, Target.FOLLOWUP)} == {
+        "xinjiang-day"
+    }
+    # Before per-target calendars every clock counted the farm day: acknowledge due at 11:00.
+    single = load_policy(SHIPPED_TEXT.replace('acknowledge = "24x7"\nfeedback = "24x7"\n', ""))
+    assert at_dabancheng(t, beijing(2, 7, 30), single)[Target.ACKNOWLEDGE].due == beijing(2, 11)
+
+
+def test_an_override_changes_one_targets_calendar_only() -> None:
+    text = SHIPPED_TEXT + '\n[[override]]\npriority = "P2"\ncalendar = { onsite = "24x7" }\n'
+    policy = load_policy(text)
+    received = MONDAY_0642.astimezone(UTC)
+    now = beijing(2, 12)
+    p2 = at_dabancheng(ticket(received_at=received, priority=Priority.P2), now, policy)
+    p3 = at_dabancheng(ticket(received_at=received, priority=Priority.P3), now, policy)
+    assert p2[Target.ONSITE].calendar == "24x7" and p3[Target.ONSITE].calendar == "xinjiang-day"
+    assert p2[Target.ONSITE].due == beijing(4, 6, 42)  # 48 wall-clock hours
+    assert p2[Target.ONSITE].elapsed_seconds == 5.3 * H
+    others = [t for t in Target if t is not Target.ONSITE]
+    assert [p2[t] for t in others] == [p3[t] for t in others]
+
+
 def test_reopen_keeps_met_results_and_restarts_the_rest() -> None:
     t = ticket(
         acknowledged_at=hours(0.5),
@@ -304,6 +364,22 @@ def test_downtime_never_pauses() -> None:
 
 STEPS = ("acknowledged_at", "feedback_at", "arrived_at", "resolved_at", "report_at")
 FARM_CALENDARS = ("24x7", "cn-business", "xinjiang-day", "de-business")
+# The shipped policy (desk clocks 24x7, the rest on the farm's) plus overrides that mix calendars
+# and timezones further within one ticket.
+MIXED = load_policy(
+    SHIPPED_TEXT
+    + """
+[[override]]
+priority = ["P1", "P2"]
+calendar = { onsite = "de-business", report = "24x7" }
+
+[[override]]
+category = ["consulting", "fault"]
+calendar = { default = "cn-business", acknowledge = "farm" }
+""",
+    "mixed.toml",
+)
+policies = st.sampled_from([POLICY, MIXED])
 BASE = int(datetime(2026, 1, 20, tzinfo=UTC).timestamp())
 
 
@@ -351,16 +427,25 @@ def timelines(draw: st.DrawFn) -> Timeline:
     )
 
 
-def direct(tl: Timeline, calendar: str, now: datetime) -> tuple[Clock, ...]:
-    return compute_clocks(tl, POLICY, farm_tz="Asia/Shanghai", farm_calendar=calendar, now=now)
+def direct(
+    tl: Timeline, calendar: str, now: datetime, policy: PolicySet = POLICY
+) -> tuple[Clock, ...]:
+    return compute_clocks(tl, policy, farm_tz="Asia/Shanghai", farm_calendar=calendar, now=now)
 
 
 @settings(max_examples=300, deadline=None)
-@given(tl=timelines(), calendar=st.sampled_from(FARM_CALENDARS), wait=st.integers(0, 40 * 86_400))
-def test_cached_path_equals_direct_path(tl: Timeline, calendar: str, wait: int) -> None:
+@given(
+    tl=timelines(),
+    calendar=st.sampled_from(FARM_CALENDARS),
+    wait=st.integers(0, 40 * 86_400),
+    policy=policies,
+)
+def test_cached_path_equals_direct_path(
+    tl: Timeline, calendar: str, wait: int, policy: PolicySet
+) -> None:
     now = last_event(tl) + timedelta(seconds=wait)
-    plan = plan_ticket(tl, POLICY, farm_tz="Asia/Shanghai", farm_calendar=calendar)
-    assert evaluate(plan, now) == direct(tl, calendar, now)
+    plan = plan_ticket(tl, policy, farm_tz="Asia/Shanghai", farm_calendar=calendar)
+    assert evaluate(plan, now) == direct(tl, calendar, now, policy)
 
 
 @settings(max_examples=200, deadline=None)
@@ -398,16 +483,31 @@ def test_a_pause_never_moves_a_due_date_earlier(tl: Timeline, calendar: str, wai
 
 
 @settings(max_examples=200, deadline=None)
-@given(tl=timelines(), calendar=st.sampled_from(FARM_CALENDARS), wait=st.integers(0, 10 * 86_400))
+@given(
+    tl=timelines(),
+    calendar=st.sampled_from(FARM_CALENDARS),
+    wait=st.integers(0, 10 * 86_400),
+    policy=policies,
+)
 def test_due_is_at_least_target_business_time_after_start(
-    tl: Timeline, calendar: str, wait: int
+    tl: Timeline, calendar: str, wait: int, policy: PolicySet
 ) -> None:
     now = last_event(tl) + timedelta(seconds=wait)
-    for clock in direct(tl, calendar, now):
+    for clock in direct(tl, calendar, now, policy):
         if clock.due is None:
             continue
         assert clock.start is not None
-        cal = POLICY.calendar(clock.calendar, "Asia/Shanghai")
+        cal = policy.calendar(clock.calendar, "Asia/Shanghai")  # the clock's own calendar
         assert cal.business_seconds(clock.start, clock.due) >= clock.target_seconds - 1e-6
         if not tl.holds:  # without pauses exactly the target
             assert abs(cal.business_seconds(clock.start, clock.due) - clock.target_seconds) < 1e-6
+
+
+def test_timeline_instants_are_the_datetime_fields_of_timeline() -> None:
+    """``TIMELINE_INSTANTS`` (shared by the SLA engine and the lifecycle) misses no instant."""
+    hints = typing.get_type_hints(Timeline)
+    instants = tuple(
+        f.name for f in fields(Timeline) if hints[f.name] in (datetime, datetime | None)
+    )
+    assert instants == TIMELINE_INSTANTS
+    assert "received_at" in instants and "turbine_restored_at" in instants

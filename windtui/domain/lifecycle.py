@@ -12,7 +12,15 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime
 
-from windtui.domain.model import Action, Category, HoldReason, HoldSpan, TicketState, Timeline
+from windtui.domain.model import (
+    TIMELINE_INSTANTS,
+    Action,
+    Category,
+    HoldReason,
+    HoldSpan,
+    TicketState,
+    Timeline,
+)
 from windtui.errors import Refused
 from windtui.i18n import _
 
@@ -88,23 +96,11 @@ _CLEARED_BY_REOPEN = (
     "cancelled_at",
 )
 
+#: The turbine's own instants: facts about the machine, not steps of the service workflow.
+_TURBINE_INSTANTS = frozenset({"turbine_stopped_at", "turbine_restored_at"})
+
 #: Workflow milestones in chain order; an action may not be dated before any of them.
-MILESTONES = (
-    "received_at",
-    "acknowledged_at",
-    "feedback_at",
-    "dispatched_at",
-    "departed_at",
-    "arrived_at",
-    "resolved_at",
-    "report_at",
-    "report_returned_at",
-    "reviewed_at",
-    "followup_at",
-    "closed_at",
-    "cancelled_at",
-    "reopened_at",
-)
+MILESTONES = tuple(name for name in TIMELINE_INSTANTS if name not in _TURBINE_INSTANTS)
 
 
 def _who(number: int | None) -> str:
@@ -370,7 +366,7 @@ def _close_holds(holds: tuple[HoldSpan, ...], at: datetime) -> tuple[HoldSpan, .
 def timeline_changes(before: Timeline, after: Timeline) -> dict[str, tuple[object, object]]:
     """Changed timeline fields (``holds`` excluded) as ``{field: (old, new)}``, for event rows."""
     out: dict[str, tuple[object, object]] = {}
-    for name in (*MILESTONES, "turbine_stopped_at", "turbine_restored_at"):
+    for name in TIMELINE_INSTANTS:
         old, new = getattr(before, name), getattr(after, name)
         if old != new:
             out[name] = (old, new)

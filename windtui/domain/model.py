@@ -274,6 +274,31 @@ class Timeline:
     turbine_restored_at: datetime | None = None
 
 
+#: Every ``datetime`` field of :class:`Timeline`, in declaration order (receipt, the workflow
+#: milestones, reopen, then the turbine's stop and restore). One list for every module that walks
+#: a timeline's instants (SLA "as of now", last event, lifecycle change records), so a new
+#: milestone cannot be forgotten in one of them; ``tests/domain/test_sla.py`` checks it against
+#: the dataclass.
+TIMELINE_INSTANTS: tuple[str, ...] = (
+    "received_at",
+    "acknowledged_at",
+    "feedback_at",
+    "dispatched_at",
+    "departed_at",
+    "arrived_at",
+    "resolved_at",
+    "report_at",
+    "report_returned_at",
+    "reviewed_at",
+    "followup_at",
+    "closed_at",
+    "cancelled_at",
+    "reopened_at",
+    "turbine_stopped_at",
+    "turbine_restored_at",
+)
+
+
 @dataclass(frozen=True, slots=True)
 class Clock:
     """One SLA clock at an instant.

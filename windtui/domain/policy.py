@@ -1,6 +1,9 @@
 """The SLA policy: targets, calendars, pauses and overrides, read from a TOML file.
 
-The file format is documented in ``data/sla-policy.toml`` itself. Reading is strict: an unknown
+The file format is documented in ``data/sla-policy.toml`` itself. Each of the seven clocks has its
+own calendar: ``calendar`` is either one name for every target or a table per target (``default``
+for the targets not named), so the round-the-clock desk's clocks (acknowledge, feedback) can count
+on ``24x7`` while the site clocks follow the farm's working day. Reading is strict: an unknown
 key, target, hold reason, calendar or an unreadable value raises :class:`WindtuiError` with one
 line naming the file, the section and the key, e.g.
 ``policy: [defaults.targets] onsite: cannot read duration "48x"``.
@@ -12,7 +15,7 @@ import hashlib
 import re
 import tomllib
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -55,9 +58,18 @@ class ResolvedPolicy:
     """The policy that applies to one ticket (after defaults and matching overrides)."""
 
     targets: dict[Target, float]  # seconds
-    calendar: str | None  # None => the farm's calendar
+    calendars: dict[Target, str | None]  # per target; None => the farm's calendar
     at_risk_percent: float  # e.g. 75.0
     pauses: dict[HoldReason, frozenset[Target]]  # which clocks each hold reason pauses
+
+    @property
+    def calendar(self) -> str | None:
+        """The calendar of the site clocks (on-site's; None => the farm's).
+
+        The one calendar a single-column view such as ``policy show`` lists for a class of
+        tickets; the desk clocks may differ (see :attr:`calendars`).
+        """
+        return self.calendars[Target.ONSITE]
 
     def paused_by(self, target: Target) -> frozenset[HoldReason]:
         """The hold reasons that pause ``target``."""
@@ -78,12 +90,18 @@ class _CalendarSpec:
 _UNSET: Any = object()
 
 
+_FARM_EVERYWHERE: dict[Target, str | None] = dict.fromkeys(Target)  # below the defaults
+
+
 @dataclass(frozen=True)
 class _Layer:
     """Defaults or one override: only what it sets."""
 
     targets: dict[Target, float] = field(default_factory=dict)
-    calendar: str | None = _UNSET  # a calendar name, None (the farm's) or _UNSET
+    # The calendar of every target the layer does not name in ``calendars``: a calendar name,
+    # None (the farm's) or _UNSET (keep what the layers below say).
+    calendar: str | None = _UNSET
+    calendars: dict[Target, str | None] = field(default_factory=dict)  # per named target
     at_risk_percent: float | None = None
     pause_default: frozenset[Target] | None = None  # for every reason (then named reasons)
     pauses: dict[HoldReason, frozenset[Target]] = field(default_factory=dict)
@@ -97,6 +115,16 @@ class _Layer:
             and (self.priorities is None or priority in self.priorities)
             and (self.categories is None or category in self.categories)
         )
+
+    def calendars_over(self, below: dict[Target, str | None]) -> dict[Target, str | None]:
+        """Every target's calendar with this layer on top of ``below``.
+
+        A layer that sets ``calendar`` to one name (or a table's ``default``) moves every target
+        it does not name; one that only names targets moves just those.
+        """
+        if self.calendar is _UNSET:
+            return {**below, **self.calendars}  # a new dict: callers own theirs
+        return {target: self.calendars.get(target, self.calendar) for target in Target}
 
 
 class PolicySet:
@@ -137,7 +165,7 @@ class PolicySet:
             return found
         base = self._defaults
         targets = dict(base.targets)
-        calendar = base.calendar if base.calendar is not _UNSET else None
+        calendars = base.calendars_over(_FARM_EVERYWHERE)
         at_risk = base.at_risk_percent if base.at_risk_percent is not None else 75.0
         pause_default = base.pause_default if base.pause_default is not None else DEFAULT_PAUSED
         pauses = {reason: base.pauses.get(reason, pause_default) for reason in HoldReason}
@@ -145,14 +173,13 @@ class PolicySet:
             if not layer.matches(contract, priority, category):
                 continue
             targets.update(layer.targets)
-            if layer.calendar is not _UNSET:
-                calendar = layer.calendar
+            calendars = layer.calendars_over(calendars)
             if layer.at_risk_percent is not None:
                 at_risk = layer.at_risk_percent
             if layer.pause_default is not None:
                 pauses = dict.fromkeys(HoldReason, layer.pause_default)
             pauses.update(layer.pauses)
-        found = ResolvedPolicy(targets, calendar, at_risk, pauses)
+        found = ResolvedPolicy(targets, calendars, at_risk, pauses)
         self._resolved[key] = found
         return found
 
@@ -291,17 +318,7 @@ class _Reader:
                 targets[target] = parse_duration(value)
             except WindtuiError as error:
                 self.fail(sub, key, str(error))
-        calendar: str | None = _UNSET
-        if "calendar" in raw:
-            value = raw["calendar"]
-            if not isinstance(value, str):
-                self.fail(section, "calendar", _("expected text"))
-            if value == FARM_CALENDAR:
-                calendar = None
-            elif value in calendars:
-                calendar = value
-            else:
-                self.fail(section, "calendar", _('unknown calendar "{value}"').format(value=value))
+        calendar, per_target = self.layer_calendars(raw, section, calendars)
         at_risk = None
         if "at_risk_percent" in raw:
             value = raw["at_risk_percent"]
@@ -319,17 +336,20 @@ class _Reader:
                 )
             at_risk = float(value)
         pause_default, pauses = self.pauses(raw.get("pauses", {}), f"{section}.pauses")
-        layer = _Layer(targets, calendar, at_risk, pause_default, pauses)
+        layer = _Layer(
+            targets=targets,
+            calendar=calendar,
+            calendars=per_target,
+            at_risk_percent=at_risk,
+            pause_default=pause_default,
+            pauses=pauses,
+        )
         if is_default:
             return layer
         if not match_keys & raw.keys():
             self.fail("", section, _("an override needs contract, priority or category"))
-        return _Layer(
-            targets,
-            calendar,
-            at_risk,
-            pause_default,
-            pauses,
+        return replace(
+            layer,
             contracts=frozenset(self.texts(raw["contract"], section, "contract"))
             if "contract" in raw
             else None,
@@ -346,6 +366,42 @@ class _Reader:
             if "category" in raw
             else None,
         )
+
+    def layer_calendars(
+        self, raw: Mapping[str, Any], section: str, known: set[str]
+    ) -> tuple[str | None, dict[Target, str | None]]:
+        """A layer's ``calendar``: (for targets not named, per named target).
+
+        ``calendar = "name"`` is the same as a table holding only ``default = "name"``. The first
+        element is _UNSET when the layer leaves unnamed targets alone.
+        """
+        if "calendar" not in raw:
+            return _UNSET, {}
+        value = raw["calendar"]
+        if isinstance(value, str):
+            return self.calendar_name(value, section, "calendar", known), {}
+        if not isinstance(value, dict):
+            self.fail(section, "calendar", _("expected a calendar name or a table of them"))
+        sub = f"{section}.calendar"
+        default: str | None = _UNSET
+        per_target: dict[Target, str | None] = {}
+        for key, item in value.items():
+            if key == "default":
+                default = self.calendar_name(item, sub, key, known)
+                continue
+            target = self.enum(Target, key, sub, key, _('unknown target "{value}"'))
+            per_target[target] = self.calendar_name(item, sub, key, known)
+        return default, per_target
+
+    def calendar_name(self, value: Any, section: str, key: str, known: set[str]) -> str | None:
+        """A calendar reference: a defined name, or None for ``"farm"`` (the farm's own)."""
+        if not isinstance(value, str):
+            self.fail(section, key, _("expected text"))
+        if value == FARM_CALENDAR:
+            return None
+        if value not in known:
+            self.fail(section, key, _('unknown calendar "{value}"').format(value=value))
+        return value
 
     def pauses(
         self, raw: Any, section: str

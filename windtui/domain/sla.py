@@ -11,6 +11,11 @@ that can no longer change (met, breached-and-stopped, cancelled, not started). E
 running clock then costs one ``cum(now)``. The property tests check that both paths agree for any
 instant at or after the ticket's last event.
 
+Each clock counts on its own calendar (the policy's per-target choice, else the farm's, in the
+calendar's timezone, else the farm's): the desk's acknowledge/feedback clocks may run 24×7 while
+on-site counts the farm's working day. A plan keeps each clock's calendar, so ``cum(now)`` is
+always asked of the right one.
+
 Everything is in epoch seconds and per-calendar cumulative business seconds (see
 :mod:`windtui.domain.calendar`); datetimes appear only at the edges.
 """
@@ -25,6 +30,7 @@ from typing import NamedTuple
 
 from windtui.domain.calendar import BusinessCalendar
 from windtui.domain.model import (
+    TIMELINE_INSTANTS,
     Category,
     Clock,
     ClockState,
@@ -40,23 +46,6 @@ from windtui.domain.policy import ALWAYS_OPEN, PolicySet, ResolvedPolicy
 CHAIN: tuple[Target, ...] = tuple(Target)
 _CHAIN_INDEX = {target: index for index, target in enumerate(CHAIN)}
 _SITE_TARGETS = frozenset({Target.ONSITE, Target.REPAIR})
-_INSTANT_FIELDS = (
-    "acknowledged_at",
-    "feedback_at",
-    "dispatched_at",
-    "departed_at",
-    "arrived_at",
-    "resolved_at",
-    "report_at",
-    "report_returned_at",
-    "reviewed_at",
-    "followup_at",
-    "closed_at",
-    "cancelled_at",
-    "reopened_at",
-    "turbine_stopped_at",
-    "turbine_restored_at",
-)
 
 Pause = tuple[float, float]  # a merged pausing interval in epoch seconds; end may be +inf (open)
 
@@ -107,11 +96,17 @@ def _utc(ts: float) -> datetime:
 # -- inputs shared by both paths ---------------------------------------------------------------
 
 
-def resolved_calendar(
+def resolved_calendars(
     policy: PolicySet, resolved: ResolvedPolicy, *, farm_tz: str, farm_calendar: str
-) -> BusinessCalendar:
-    """The clock calendar: the policy's if it names one, else the farm's (``24x7`` if none)."""
-    return policy.calendar(resolved.calendar or farm_calendar or ALWAYS_OPEN, farm_tz)
+) -> tuple[BusinessCalendar, ...]:
+    """Each clock's calendar in chain order: the policy's choice for its target, else the farm's
+    (``24x7`` if the farm names none); in the calendar's own timezone, else the farm's.
+
+    ``PolicySet.calendar`` caches by (name, timezone), so clocks on the same calendar share one
+    object and its lazily grown table.
+    """
+    fallback = farm_calendar or ALWAYS_OPEN
+    return tuple(policy.calendar(resolved.calendars[t] or fallback, farm_tz) for t in CHAIN)
 
 
 def _merge_pauses(holds: tuple[HoldSpan, ...], reasons: frozenset[HoldReason]) -> tuple[Pause, ...]:
@@ -355,7 +350,7 @@ def _as_of(timeline: Timeline, now: datetime) -> Timeline:
     """The timeline as it was known at ``now``: later milestones and holds are dropped."""
     changes: dict[str, object] = {
         name: None
-        for name in _INSTANT_FIELDS
+        for name in TIMELINE_INSTANTS
         if (value := getattr(timeline, name)) is not None and value > now
     }
     holds = tuple(
@@ -380,12 +375,18 @@ def compute_clocks(
     resolved = policy.resolve(
         contract=timeline.contract, priority=timeline.priority, category=timeline.category
     )
-    cal = resolved_calendar(policy, resolved, farm_tz=farm_tz, farm_calendar=farm_calendar)
+    cals = resolved_calendars(policy, resolved, farm_tz=farm_tz, farm_calendar=farm_calendar)
     if timeline.received_at > now:
-        return tuple(_not_started(t, resolved.targets[t], cal.name) for t in CHAIN)
+        return tuple(
+            _not_started(t, resolved.targets[t], cal.name)
+            for t, cal in zip(CHAIN, cals, strict=True)
+        )
     known = _as_of(timeline, now)
     now_ts = now.timestamp()
-    return tuple(_direct_clock(span, cal, resolved, now_ts) for span in _spans(known, resolved))
+    return tuple(
+        _direct_clock(span, cal, resolved, now_ts)
+        for span, cal in zip(_spans(known, resolved), cals, strict=True)
+    )
 
 
 def downtime(timeline: Timeline, now: datetime) -> Downtime | None:
@@ -556,6 +557,7 @@ class _ClockRule:
     """One clock's policy for one class of tickets (see :class:`_Rules`)."""
 
     target: Target
+    calendar: BusinessCalendar  # the one it counts on (most targets of a class share one)
     seconds: float
     risk: float
     reasons: frozenset[HoldReason]  # the hold reasons that pause it
@@ -567,12 +569,11 @@ class _ClockRule:
 class _Rules:
     """What a policy says about every ticket with the same contract, priority, category and farm.
 
-    Resolving the policy, its calendar and which holds pause which clock is the same work for
-    thousands of tickets, so :func:`_rules` does it once per class.
+    Resolving the policy, each clock's calendar and which holds pause which clock is the same work
+    for thousands of tickets, so :func:`_rules` does it once per class.
     """
 
     resolved: ResolvedPolicy
-    calendar: BusinessCalendar
     clocks: tuple[_ClockRule, ...]  # chain order
     reason_sets: tuple[frozenset[HoldReason], ...]  # the distinct ``reasons`` of the clocks
     idle: tuple[ClockPlan, ...]  # every clock's not-started plan, chain order
@@ -596,10 +597,10 @@ def _rules(policy: PolicySet, timeline: Timeline, farm_tz: str, farm_calendar: s
     resolved = policy.resolve(
         contract=timeline.contract, priority=timeline.priority, category=timeline.category
     )
-    cal = resolved_calendar(policy, resolved, farm_tz=farm_tz, farm_calendar=farm_calendar)
+    cals = resolved_calendars(policy, resolved, farm_tz=farm_tz, farm_calendar=farm_calendar)
     site = timeline.category.needs_site_visit
     clocks = []
-    for target in CHAIN:
+    for target, cal in zip(CHAIN, cals, strict=True):
         seconds = resolved.targets[target]
         risk = _risk_seconds(resolved, target)
         not_started = ClockPlan(
@@ -615,6 +616,7 @@ def _rules(policy: PolicySet, timeline: Timeline, farm_tz: str, farm_calendar: s
         clocks.append(
             _ClockRule(
                 target=target,
+                calendar=cal,
                 seconds=seconds,
                 risk=risk,
                 reasons=resolved.paused_by(target),
@@ -624,7 +626,6 @@ def _rules(policy: PolicySet, timeline: Timeline, farm_tz: str, farm_calendar: s
         )
     found = _Rules(
         resolved=resolved,
-        calendar=cal,
         clocks=tuple(clocks),
         reason_sets=tuple(dict.fromkeys(c.reasons for c in clocks)),
         idle=tuple(c.not_started for c in clocks),
@@ -642,9 +643,8 @@ def _plan_clock(
     timeline: Timeline,
 ) -> ClockPlan:
     """The plan of clock ``index``, started and applicable."""
-    cal = rules.calendar
     rule = rules.clocks[index]
-    target, seconds, risk = rule.target, rule.seconds, rule.risk
+    target, cal, seconds, risk = rule.target, rule.calendar, rule.seconds, rule.risk
     start, stop = chain.starts[index], chain.stops[index]
     assert start is not None
     start_at = chain.moments[start]
@@ -735,8 +735,7 @@ def evaluate(plan: TicketPlan, now: datetime) -> tuple[Clock, ...]:
 
 def last_event(timeline: Timeline) -> datetime:
     """The latest instant recorded in the timeline (receipt, milestones, hold starts and ends)."""
-    instants = [timeline.received_at]
-    instants.extend(v for name in _INSTANT_FIELDS if (v := getattr(timeline, name)) is not None)
+    instants = [v for name in TIMELINE_INSTANTS if (v := getattr(timeline, name)) is not None]
     for hold in timeline.holds:
         instants.append(hold.start)
         if hold.end is not None:

@@ -39,6 +39,7 @@ from windtui.errors import NotFound, WindtuiError
 from windtui.i18n import _
 
 if TYPE_CHECKING:
+    from windtui.domain.policy import ResolvedPolicy
     from windtui.services.desk import Desk
     from windtui.services.records import TicketSnapshot
 
@@ -843,6 +844,18 @@ def cmd_policy_load(args: argparse.Namespace) -> int:
     return 0
 
 
+def _calendar_summary(resolved: ResolvedPolicy) -> str:
+    """Which clocks count on which calendar, e.g. ``24x7: acknowledge, feedback · farm: others``."""
+    groups: dict[str, list[str]] = {}
+    for target, name in resolved.calendars.items():
+        groups.setdefault(name or _("farm"), []).append(_(target.label))
+    if len(groups) == 1:
+        return next(iter(groups))
+    largest = max(groups, key=lambda name: len(groups[name]))
+    parts = [f"{name}: {', '.join(ts)}" for name, ts in groups.items() if name != largest]
+    return " · ".join([*parts, _("{calendar}: others").format(calendar=largest)])
+
+
 def cmd_policy_show(args: argparse.Namespace) -> int:
     """The policy in force, resolved for every priority and category."""
     desk = _open(args)
@@ -862,7 +875,7 @@ def cmd_policy_show(args: argparse.Namespace) -> int:
                     {
                         "priority": p.value,
                         "category": c.value,
-                        "calendar": r.calendar or "farm",
+                        "calendars": {t.value: c or "farm" for t, c in r.calendars.items()},
                         "at_risk_percent": r.at_risk_percent,
                         "targets": {t.value: s for t, s in r.targets.items()},
                         "pauses": {
@@ -891,7 +904,7 @@ def cmd_policy_show(args: argparse.Namespace) -> int:
                         for t in Target
                     ),
                     f"{r.at_risk_percent:.0f}%",
-                    r.calendar or _("farm"),
+                    _calendar_summary(r),
                     _(c.label),
                 ]
                 for p, c, r in rules

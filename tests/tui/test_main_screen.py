@@ -16,7 +16,7 @@ from windtui.tui.keymap import ConsoleConfig, all_bindings, parse_config, unknow
 from windtui.tui.widgets.board import TechnicianBoard
 from windtui.tui.widgets.cells import fit, format_remaining, percent_bar
 from windtui.tui.widgets.countdown import DeadlineList
-from windtui.tui.widgets.queue import TicketQueue
+from windtui.tui.widgets.queue import FILTER_DEBOUNCE_S, TicketQueue
 from windtui.tui.widgets.table import Column, layout_columns
 
 
@@ -43,6 +43,10 @@ def test_remaining_shows_seconds_only_under_an_hour_or_breached() -> None:
     assert format_remaining(-(12 * 60 + 3)) == "+0:12:03"
     assert format_remaining(150 * 3600) == "6d06h"
     assert format_remaining(None) == ""
+    # The list panes drop the seconds of a breach older than an hour (it changes once a minute).
+    assert format_remaining(-(19 * 3600 + 30 * 60 + 5), seconds_within=3600) == "+19h30m"
+    assert format_remaining(-(12 * 60 + 3), seconds_within=3600) == "+0:12:03"
+    assert format_remaining(-(19 * 3600 + 30 * 60 + 5)) == "+19:30:05"
 
 
 def test_fit_crops_and_pads_by_terminal_cells() -> None:
@@ -166,6 +170,19 @@ async def test_filter_narrows_and_cursor_survives_refresh(demo_desk: Desk, make_
         # Esc on the queue clears the filter; the cursor still follows the ticket.
         await pilot.press("escape")
         assert not queue.filter.active and queue.cursor_key == chosen
+
+
+async def test_live_filter_applies_after_typing_pauses(demo_desk: Desk, make_app) -> None:
+    app = make_app(demo_desk)
+    async with app.run_test(size=(160, 50)) as pilot:
+        queue = await ready(app, pilot)
+        everything = list(queue.keys)
+        await pilot.press("slash", *"p:2")
+        assert queue.keys == everything  # not between two keys of one word
+        await pilot.pause(FILTER_DEBOUNCE_S * 3)
+        assert queue.filter.text == "p:2"
+        assert queue.keys and all(app.state.tickets[k].priority is Priority.P2 for k in queue.keys)
+        assert isinstance(app.focused, Input)  # the line stays open until Enter or Esc
 
 
 async def test_bad_filter_keeps_the_input_open_and_keys_type_text(demo_desk: Desk, make_app):

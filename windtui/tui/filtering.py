@@ -137,15 +137,33 @@ _ALIASES = {
 }  # fmt: skip
 
 
+_SEARCH_TEXT: dict[int, tuple[TicketSnapshot, str]] = {}
+"""``id(snapshot)`` -> (snapshot, search text); the snapshot is kept so its id is not reused."""
+SEARCH_TEXT_LIMIT = 50_000
+"""The cache is dropped when it grows past this (snapshots are replaced as tickets change)."""
+
+
+def search_text(ticket: TicketSnapshot) -> str:
+    """The lower-case text free-text terms search, computed once per snapshot.
+
+    Number, title, farm, turbine, fault code and owner, each lower-cased and joined by NUL, which
+    no typed term contains, so a term never matches across two fields.
+    """
+    entry = _SEARCH_TEXT.get(id(ticket))
+    if entry is not None and entry[0] is ticket:
+        return entry[1]
+    if len(_SEARCH_TEXT) >= SEARCH_TEXT_LIMIT:
+        _SEARCH_TEXT.clear()
+    hay = (str(ticket.number), ticket.title, ticket.farm, ticket.turbine or "",
+           ticket.fault_code or "", ticket.owner or "", ticket.owner_name or "")  # fmt: skip
+    text = "\0".join(h.lower() for h in hay)
+    _SEARCH_TEXT[id(ticket)] = (ticket, text)
+    return text
+
+
 def _free_text(word: str) -> Predicate:
     needle = word.lower()
-
-    def match(t: TicketSnapshot) -> bool:
-        hay = (str(t.number), t.title, t.farm, t.turbine or "", t.fault_code or "",
-               t.owner or "", t.owner_name or "")  # fmt: skip
-        return any(needle in h.lower() for h in hay)
-
-    return match
+    return lambda t: needle in search_text(t)
 
 
 @dataclass(frozen=True, slots=True)

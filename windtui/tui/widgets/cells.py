@@ -40,14 +40,20 @@ def coarse(seconds: float) -> str:
     return f"{hours}h{mins:02d}m"
 
 
-def format_remaining(remaining: float | None) -> str:
+def format_remaining(remaining: float | None, *, seconds_within: float | None = None) -> str:
     """Time left: seconds only under an hour; counting up (``+0:12:03``) once breached.
 
     Far from breach the text changes once a minute, so a 1 Hz repaint has nothing to send.
+    ``seconds_within`` (the list panes pass :data:`HOUR`) also drops the seconds from clocks
+    breached longer ago than that (``+19h30m``): on a desk with many long-breached tickets every
+    such line would otherwise be resent every second, and no dispatcher acts on the seconds of a
+    breach that is hours old. The detail screen keeps the exact count (the default).
     """
     if remaining is None:
         return ""
     if remaining < 0:
+        if seconds_within is not None and -remaining >= seconds_within:
+            return "+" + coarse(-remaining)
         return "+" + hms(-remaining)
     if remaining < HOUR:
         return hms(remaining)

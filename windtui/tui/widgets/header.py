@@ -1,28 +1,38 @@
 """The desk header: the desk clock (its own narrow widget, at the left) and the board counts.
 
 The clock is the only thing in the header that changes every second, so it is a separate widget
-at x=0: a tick repaints ~20 cells. The counts repaint only when a count changes.
+at x=0: a tick repaints only the digits that changed. The counts repaint only when a count changes.
 """
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from rich.segment import Segment
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal
+from textual.geometry import Region
+from textual.strip import Strip
 from textual.widget import Widget
 from textual.widgets import Static
 
 from windtui.i18n import _
+
+_RUNS = re.compile(r"\d+|\D+")
+"""Digit runs and the text between them: the segments of the clock line."""
 
 
 class DeskClock(Widget):
     """``2026-11-27 13:45:07 CST`` in the desk's timezone.
 
     A plain fixed-size widget, not a ``Static``: ``Static.update`` asks for a layout of the whole
-    screen, which every second would repaint (and resend) everything.
+    screen, which every second would repaint (and resend) everything. It renders with the Line
+    API, one segment per run of digits or non-digits, and a tick refreshes only the cells whose
+    characters changed: Textual resends a dirty span from the start of the segment that holds it,
+    so a new second costs two characters on the wire, not the whole line.
     """
 
     DEFAULT_CSS = "DeskClock { width: 24; height: 1; text-style: bold; }"
@@ -32,15 +42,27 @@ class DeskClock(Widget):
         self.zone = ZoneInfo(timezone)
         self._text = ""
 
-    def render(self) -> str:
-        return self._text
+    def render_line(self, y: int) -> Strip:
+        """The clock line, split into digit and non-digit runs (Line API)."""
+        width = self.size.width
+        style = self.rich_style
+        if y or not self._text:
+            return Strip.blank(width, style)
+        segments = [Segment(run, style) for run in _RUNS.findall(self._text)]
+        return Strip(segments).adjust_cell_length(width, style)
 
     def show(self, now: datetime) -> None:
-        """Display ``now`` (UTC-aware) in the desk timezone; repaints only when the text changes."""
+        """Display ``now`` (UTC-aware) in the desk timezone; repaints only the changed cells."""
         text = now.astimezone(self.zone).strftime("%Y-%m-%d %H:%M:%S %Z")
-        if text != self._text:
-            self._text = text
+        old, self._text = self._text, text
+        if text == old:
+            return
+        if len(text) != len(old):  # first paint or a zone abbreviation of another length
             self.refresh()
+            return
+        first = next(i for i, (a, b) in enumerate(zip(old, text, strict=True)) if a != b)
+        last = next(i for i in range(len(text) - 1, -1, -1) if old[i] != text[i])
+        self.refresh(Region(first, 0, last - first + 1, 1))
 
 
 class DeskCounts(Static):

@@ -8,22 +8,25 @@ span from the widget's left edge, so a tick costs ~10 cells per changed row over
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Hashable
 from typing import Any, ClassVar
 
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
+from textual.cache import LRUCache
 from textual.containers import Vertical
 from textual.message import Message
+from textual.timer import Timer
 from textual.widgets import Input, Static
 
 from windtui.domain.model import ClockState, Priority
-from windtui.i18n import _
+from windtui.i18n import _, current_language
 from windtui.services.records import TicketSnapshot
 from windtui.tui.filtering import FilterError, TicketFilter, parse_filter
 from windtui.tui.keymap import N_
-from windtui.tui.widgets.cells import fit, format_remaining, next_clock
+from windtui.tui.widgets.cells import HOUR, fit, format_remaining, next_clock
 from windtui.tui.widgets.state import DeskState
 from windtui.tui.widgets.table import Cell, Column, LineTable
 
@@ -35,6 +38,10 @@ CLOCK_STYLE = {
     ClockState.MET: "line-table--met",
 }
 PAUSE_MARK = "‖"
+FILTER_DEBOUNCE_S = 0.15
+"""The live filter applies this long after the last key typed (Enter applies at once)."""
+STATIC_CACHE_ROWS = 4096
+"""Formatted rows kept (LRU): a few screens of paging back and forth never reformat a row."""
 _FAR = (1, 0.0)  # sort key of tickets without a running clock: after every due one
 
 
@@ -101,22 +108,48 @@ class TicketQueue(LineTable):
         self.filter: TicketFilter = parse_filter("")
         self.sort_by = "due"
         self.sort_reverse = False
+        self._ordered: dict[tuple[str, bool], list[int]] = {}
+        """Every ticket id sorted per (sort, reverse), until the tickets change."""
+        self._static: LRUCache[tuple[Hashable, int, str], tuple[Cell, ...]] = LRUCache(
+            STATIC_CACHE_ROWS
+        )
+        """Formatted cells that do not depend on the clock, by (ticket id, version, language)."""
 
     # -- view ---------------------------------------------------------------------------------
+    def data_changed(self) -> None:
+        """The tickets (or their SLA plans) changed: forget the sorted orders, then rebuild."""
+        self._ordered.clear()
+        self.rebuild()
+
+    def _sorted_ids(self) -> list[int]:
+        """Every open ticket id in the current sort order (cached until the tickets change)."""
+        order = (self.sort_by, self.sort_reverse)
+        ids = self._ordered.get(order)
+        if ids is None:
+            key = SORTS[self.sort_by][1](self.state)
+            tickets = sorted(self.state.tickets.values(), key=key, reverse=self.sort_reverse)
+            ids = self._ordered[order] = [t.id for t in tickets]
+        return ids
+
     def rebuild(self) -> None:
-        """Re-filter and re-sort every ticket (after a data, filter or sort change)."""
-        tickets = self.state.tickets.values()
+        """Re-filter and re-sort every ticket (after a data, filter or sort change).
+
+        Filtering keeps the cached sort order, so a new filter costs one pass over the tickets.
+        """
+        ids = self._sorted_ids()
         if self.filter.active:
-            tickets = [t for t in tickets if self.filter.matches(t)]
-        key = SORTS[self.sort_by][1](self.state)
-        ordered = sorted(tickets, key=key, reverse=self.sort_reverse)
-        self.set_rows([t.id for t in ordered])
+            tickets, matches = self.state.tickets, self.filter.matches
+            ids = [i for i in ids if matches(tickets[i])]
+        self.set_rows(list(ids))
         self.post_message(self.ViewChanged())
 
     def set_filter(self, text: str) -> None:
         """Apply a filter line; raises FilterError and keeps the old filter when it is bad."""
         self.filter = parse_filter(text)
         self.rebuild()
+
+    filter_applied_at: float | None = None
+    """``perf_counter`` when the last debounced live filter started (the benchmark reads it)."""
 
     def action_cycle_sort(self) -> None:
         """Sort by the next column."""
@@ -146,32 +179,40 @@ class TicketQueue(LineTable):
 
     # -- rows ---------------------------------------------------------------------------------
     def row_cells(self, key: Hashable) -> tuple[Cell, ...]:
-        """Cells of one ticket at the state's ``now``."""
+        """Cells of one ticket at the state's ``now``: the clock's two, then the cached rest."""
         t = self.state.tickets[key]  # type: ignore[index]
         clock = next_clock(self.state.board.clocks(t.id, self.state.now))
         if clock is None:
             due: Cell = ("", None)
             target: Cell = ("", None)
         else:
-            text = format_remaining(clock.remaining_seconds)
+            text = format_remaining(clock.remaining_seconds, seconds_within=HOUR)
             if clock.state is ClockState.PAUSED:
                 text = PAUSE_MARK + text
             due = (text, CLOCK_STYLE.get(clock.state))
             target = (_(clock.target.label), None)
-        state_text = _(t.state.label)
-        if t.hold is not None:
-            state_text = f"{PAUSE_MARK}{_(t.hold.label)}·{state_text}"
-        return (
-            due,
-            (str(t.number), None),
-            (t.priority.value, "line-table--urgent" if t.priority is Priority.P1 else None),
-            (t.turbine or t.farm, None),
-            (_(t.category.label), "line-table--dim"),
-            (t.title, None),
-            (state_text, "line-table--paused" if t.hold else None),
-            target,
-            (t.owner_name or t.owner or "—", "line-table--dim" if not t.owner else None),
-        )
+        no, p, where, cat, title, state, owner = self._static_cells(t)
+        return (due, no, p, where, cat, title, state, target, owner)
+
+    def _static_cells(self, t: TicketSnapshot) -> tuple[Cell, ...]:
+        """The cells that change only with the ticket's version (or the language)."""
+        cache_key = (t.id, t.version, current_language())
+        cells = self._static.get(cache_key)
+        if cells is None:
+            state_text = _(t.state.label)
+            if t.hold is not None:
+                state_text = f"{PAUSE_MARK}{_(t.hold.label)}·{state_text}"
+            cells = (
+                (str(t.number), None),
+                (t.priority.value, "line-table--urgent" if t.priority is Priority.P1 else None),
+                (t.turbine or t.farm, None),
+                (_(t.category.label), "line-table--dim"),
+                (t.title, None),
+                (state_text, "line-table--paused" if t.hold else None),
+                (t.owner_name or t.owner or "—", "line-table--dim" if not t.owner else None),
+            )
+            self._static[cache_key] = cells
+        return cells
 
 
 class QueuePane(Vertical):
@@ -186,6 +227,7 @@ class QueuePane(Vertical):
     def __init__(self, state: DeskState, *, id: str | None = None, classes: str = "") -> None:
         super().__init__(id=id, classes=classes)
         self.state = state
+        self._debounce: Timer | None = None
 
     def compose(self) -> ComposeResult:
         yield Static("", classes="pane-head", id="queue-head")
@@ -232,17 +274,34 @@ class QueuePane(Vertical):
 
     @on(Input.Changed, "#queue-filter")
     def _live_filter(self, event: Input.Changed) -> None:
-        # Filter as you type; a half-typed term that does not parse yet is simply not applied.
+        # Filter as you type, FILTER_DEBOUNCE_S after the last key: a filter pass over 10,000
+        # tickets must not run (and block the loop) between two keys of one word.
+        if self._debounce is not None:
+            self._debounce.stop()
+        self.queue.filter_applied_at = None
+        self._debounce = self.set_timer(FILTER_DEBOUNCE_S, self._apply_typed_filter)
+
+    def _apply_typed_filter(self) -> None:
+        """The debounced live filter: a half-typed term that does not parse yet is not applied."""
+        self._debounce = None
+        box = self.query_one(Input)
+        self.queue.filter_applied_at = time.perf_counter()
+        if box.value == self.queue.filter.text:
+            return
         try:
-            self.queue.set_filter(event.value)
+            self.queue.set_filter(box.value)
         except FilterError:
             return
-        event.input.border_subtitle = ""
+        box.border_subtitle = ""
 
     @on(Input.Submitted, "#queue-filter")
     def _submit_filter(self, event: Input.Submitted) -> None:
+        if self._debounce is not None:  # Enter applies now; the pending live filter is moot
+            self._debounce.stop()
+            self._debounce = None
         try:
-            self.queue.set_filter(event.value)
+            if event.value != self.queue.filter.text:  # the live filter may have applied it
+                self.queue.set_filter(event.value)
         except FilterError as error:
             event.input.border_subtitle = str(error)
             return

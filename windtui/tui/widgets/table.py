@@ -26,6 +26,9 @@ from windtui.i18n import _
 from windtui.tui.keymap import N_, translate_bindings
 from windtui.tui.widgets.cells import fit
 
+SECONDS = 2
+"""Width of the seconds at the end of an ``h:mm:ss`` cell."""
+
 Cell = tuple[str, str | None]
 """A cell: its text and the component class that styles it (None: the row's style)."""
 
@@ -40,6 +43,11 @@ class Column:
     align: str = "left"
     flex: bool = False
     drop: int = 0
+
+
+def _has_seconds(text: str) -> bool:
+    """Whether a fitted cell ends in ``:ss`` (a clock that ticks every second)."""
+    return len(text) > SECONDS and text[-SECONDS - 1] == ":" and text[-SECONDS:].isdigit()
 
 
 def layout_columns(columns: Sequence[Column], width: int) -> list[tuple[Column, int]]:
@@ -273,7 +281,7 @@ class LineTable(ScrollView, can_focus=True):
                 for column, w in columns[1:]
                 for segment in (Segment(" ", row), self._cell(cells, column, w, row, selected))
             ]
-        first = [self._cell(cells, columns[0][0], columns[0][1], row, selected)] if columns else []
+        first = self._first_cell(cells, *columns[0], row, selected) if columns else []
         segments = first + rest
         return Strip(segments).adjust_cell_length(width, row)
 
@@ -281,34 +289,77 @@ class LineTable(ScrollView, can_focus=True):
         self, cells: tuple[Cell, ...], column: Column, width: int, row: Style, selected: bool
     ) -> Segment:
         text, component = cells[self._column_index[column.key]]
+        return Segment(fit(text, width, column.align), self._cell_style(row, component, selected))
+
+    def _cell_style(self, row: Style, component: str | None, selected: bool) -> Style:
         style = row + self._style(component) if component else row
         if selected:  # the cursor background wins over state colours' backgrounds
             style += self._style("line-table--cursor")
-        return Segment(fit(text, width, column.align), style)
+        return style
+
+    def _first_cell(
+        self, cells: tuple[Cell, ...], column: Column, width: int, row: Style, selected: bool
+    ) -> list[Segment]:
+        """The fast column's cell; its seconds (``…:ss``) are a segment of their own.
+
+        A tick that changes only the seconds refreshes just those two cells, and Textual sends a
+        dirty span from the start of the segment holding it (``_compositor.ChopsUpdate``).
+        """
+        text, component = cells[self._column_index[column.key]]
+        fitted = fit(text, width, column.align)
+        style = self._cell_style(row, component, selected)
+        if _has_seconds(fitted):
+            return [Segment(fitted[:-SECONDS], style), Segment(fitted[-SECONDS:], style)]
+        return [Segment(fitted, style)]
+
+    def _changed_span(self, old: Cell, new: Cell, width: int, align: str) -> Region | None:
+        """The cells of the fast column to resend for a change from ``old`` to ``new`` (x only).
+
+        Only the seconds when nothing else changed and both texts end in seconds; else the cell.
+        """
+        if old == new:
+            return None
+        before, after = fit(old[0], width, align), fit(new[0], width, align)
+        if (
+            old[1] == new[1]
+            and _has_seconds(before)
+            and _has_seconds(after)
+            and before[:-SECONDS] == after[:-SECONDS]
+        ):
+            return Region(width - SECONDS, 0, SECONDS, 1)
+        return Region(0, 0, width, 1)
 
     def tick(self) -> int:
-        """Recompute the visible rows; refresh only what changed. Returns lines refreshed."""
+        """Recompute the visible rows; refresh only what changed. Returns lines refreshed.
+
+        Only rows on screen are recomputed. A line whose other columns are unchanged gets only
+        the changed part of its first (fast) column refreshed — usually just the seconds.
+        """
         self._cells.clear()
         columns = self.columns()
-        first_width = columns[0][1] if columns else 0
+        top = int(self.scroll_y)
+        visible = self._keys[top : top + self._view_height()]
         changed = 0
-        for y, key in enumerate(self.visible_keys()):
+        for y, key in enumerate(visible):
             cells = self.cells_of(key)
             painted = self._painted.get(y)
             if painted is None or painted[0] != key or painted[2] != (key == self.cursor_key):
-                self.refresh_line(int(self.scroll_y) + y)
+                self.refresh_line(top + y)
             elif painted[1] == cells:
                 continue
-            elif painted[1][1:] == cells[1:]:
-                # Only the fast first column changed: repaint just its cells.
-                self.refresh(Region(0, y, first_width, 1))
+            elif columns and painted[1][1:] == cells[1:]:
+                column, width = columns[0]
+                span = self._changed_span(painted[1][0], cells[0], width, column.align)
+                if span is None:
+                    continue
+                self.refresh(span.translate((0, y)))
             else:
-                self.refresh_line(int(self.scroll_y) + y)
+                self.refresh_line(top + y)
             changed += 1
-        for y in [y for y in self._painted if y >= len(self.visible_keys())]:
+        for y in [y for y in self._painted if y >= len(visible)]:
             # Lines whose row went away (the list got shorter) are blanked.
             del self._painted[y]
-            self.refresh_line(int(self.scroll_y) + y)
+            self.refresh_line(top + y)
             changed += 1
         if not self._keys:
             self.refresh_line(0)  # the "nothing to show" line

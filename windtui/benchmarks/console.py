@@ -145,11 +145,20 @@ async def _headless(url: str, now: datetime) -> dict[str, float]:
     """First paint, tick CPU and keystroke latency of the console, headless."""
     from textual.widgets import Input
 
+    # A blinking cursor would write frames of its own while the filter line is open.
+    blink = Input._toggle_cursor
+    Input._toggle_cursor = lambda _self: None  # type: ignore[method-assign]
+    try:
+        return await _measure(url, now)
+    finally:
+        Input._toggle_cursor = blink  # type: ignore[method-assign]
+
+
+async def _measure(url: str, now: datetime) -> dict[str, float]:
+    """The headless figures, with the cursor blink off."""
     from windtui.services.desk import Desk
     from windtui.tui.app import WindApp
 
-    # A blinking cursor would write frames of its own while the filter line is open.
-    Input._toggle_cursor = lambda _self: None  # type: ignore[method-assign]
     clock_now = [now]
     desk = Desk.open(url, now=now, actor="bench")
     started = time.perf_counter()
@@ -315,6 +324,7 @@ def _naive_tick_cpu_ms(rows: int) -> float:
     finally:
         sys.argv = sys_argv
     app = namespace["Naive"]()  # type: ignore[operator]
+    FrameLog(app)  # its frames are encoded to terminal bytes too, as the console's are
 
     async def run() -> float:
         samples = []

@@ -420,6 +420,8 @@ class WindApp(App[int]):
             self.call_from_thread(self.notify, str(error), severity="error", timeout=30)
             return
         self.call_from_thread(self._install, board, [*tickets, *late], techs, mark)
+        # Import the detail screen here, off the UI thread: the first Enter would pay ~25 ms.
+        import windtui.tui.screens.detail  # noqa: F401
 
     def _install(
         self, board: Board, tickets: list[TicketSnapshot], techs: list[TechnicianRecord], mark: int

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 import time_machine
-from test_screens import Harness  # tests/tui is on sys.path (rootdir-relative test module)
+from .test_screens import Harness  # tests/tui is on sys.path (rootdir-relative test module)
 from textual.pilot import Pilot
 from textual.screen import Screen
 

@@ -14,7 +14,6 @@ from typing import Any
 
 import pytest
 import time_machine
-from .test_screens import Harness  # tests/tui is on sys.path (rootdir-relative test module)
 from textual.pilot import Pilot
 from textual.screen import Screen
 
@@ -29,6 +28,8 @@ from windtui.tui.screens import (
     ReasonForm,
     ResumeForm,
 )
+
+from .test_screens import Harness  # tests/tui is on sys.path (rootdir-relative test module)
 
 NOW = datetime(2025, 3, 3, 2, 0, tzinfo=UTC)  # the demo fixtures' frozen instant
 SIZE = (130, 45)

@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass
 
 @dataclass(frozen=True, slots=True)
 class Figure:
-    """One measured figure. ``budget_kind`` says whether lower (``max``) or higher (``min``) is good."""
+    """One measured figure; ``budget_kind``: lower (``max``) or higher (``min``) is good."""
 
     name: str
     value: float
@@ -39,14 +39,7 @@ Benchmark = Callable[[], list[Figure]]
 
 
 def registry() -> dict[str, Benchmark]:
-    """Every benchmark by name, in the order they run. Imported lazily (no Textual when not needed)."""
-    from windtui.benchmarks import sla, store
+    """Every benchmark by name, in run order (imported lazily: no Textual when not needed)."""
+    from windtui.benchmarks import console, sla, store
 
-    found: dict[str, Benchmark] = dict(sla.BENCHMARKS)
-    found.update(store.BENCHMARKS)
-    try:
-        from windtui.benchmarks import console
-    except ImportError:  # the console benchmark lands with the console issue
-        return found
-    found.update(console.BENCHMARKS)
-    return found
+    return {**sla.BENCHMARKS, **store.BENCHMARKS, **console.BENCHMARKS}

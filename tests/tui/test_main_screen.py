@@ -365,3 +365,25 @@ async def test_chinese_screen_aligns_cjk_columns(demo_db, make_clock, make_app) 
         header = queue.header_text()
         assert "风场/风机" in header and cell_len(header) == queue.scrollable_content_region.width
     desk.close()
+
+
+def test_queue_clock_is_the_running_one_it_is_sorted_by_never_a_stopped_breach() -> None:
+    from datetime import UTC, datetime
+
+    from windtui.domain.model import Clock, Target
+    from windtui.tui.widgets.cells import next_clock
+
+    stopped = datetime(2026, 3, 1, tzinfo=UTC)
+    repair_late = Clock(
+        Target.REPAIR, ClockState.BREACHED, 9000, started=True, remaining_seconds=-55_800,
+        met_at=stopped,
+    )  # fmt: skip
+    report = Clock(
+        Target.REPORT, ClockState.BREACHED, 86_400, started=True, remaining_seconds=-14_400
+    )
+    review = Clock(Target.REVIEW, ClockState.RUNNING, 259_200, started=True, remaining_seconds=600)
+    held = Clock(Target.ONSITE, ClockState.PAUSED, 172_800, started=True, remaining_seconds=3_600)
+    assert next_clock((repair_late, report)) is report
+    assert next_clock((repair_late, report, review), Target.REVIEW) is review
+    assert next_clock((repair_late, held)) is held  # only a paused clock left: show the hold
+    assert next_clock((repair_late,)) is None

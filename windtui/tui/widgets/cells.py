@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rich.cells import cell_len, set_cell_size
 
-from windtui.domain.model import Clock, ClockState
+from windtui.domain.model import Clock, ClockState, Target
 
 ELLIPSIS = "…"
 HOUR = 3600
@@ -82,13 +82,28 @@ def percent_bar(percent: float | None, width: int) -> str:
 LIVE_STATES = (ClockState.RUNNING, ClockState.AT_RISK, ClockState.BREACHED, ClockState.PAUSED)
 
 
-def next_clock(clocks: tuple[Clock, ...]) -> Clock | None:
-    """The clock a dispatcher should look at: the live one with the least time left."""
+def next_clock(clocks: tuple[Clock, ...], due_target: Target | None = None) -> Clock | None:
+    """The clock a dispatcher should look at.
+
+    The running clock named by ``due_target`` (the board's ``next_due``, which is also the queue's
+    sort key, so what the row shows is what it is sorted by); else the running clock with the
+    least time left; else the paused one. A stopped clock — met, or met late — never: a repair
+    finished late is history, the report now due is not.
+    """
     live = [
         c
         for c in clocks
-        if c.started and c.state in LIVE_STATES and c.remaining_seconds is not None
+        if c.started
+        and c.met_at is None
+        and c.state in LIVE_STATES
+        and c.remaining_seconds is not None
     ]
-    if not live:
+    if due_target is not None:
+        named = next((c for c in live if c.target is due_target), None)
+        if named is not None:
+            return named
+    running = [c for c in live if c.state is not ClockState.PAUSED]
+    pool = running or live
+    if not pool:
         return None
-    return min(live, key=lambda c: c.remaining_seconds or 0.0)
+    return min(pool, key=lambda c: c.remaining_seconds or 0.0)

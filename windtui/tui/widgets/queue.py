@@ -181,7 +181,10 @@ class TicketQueue(LineTable):
     def row_cells(self, key: Hashable) -> tuple[Cell, ...]:
         """Cells of one ticket at the state's ``now``: the clock's two, then the cached rest."""
         t = self.state.tickets[key]  # type: ignore[index]
-        clock = next_clock(self.state.board.clocks(t.id, self.state.now))
+        due_next = self.state.board.next_due(t.id)
+        clock = next_clock(
+            self.state.board.clocks(t.id, self.state.now), due_next[0] if due_next else None
+        )
         if clock is None:
             due: Cell = ("", None)
             target: Cell = ("", None)

@@ -31,6 +31,7 @@ from windtui.domain.model import (
     Clock,
     ClockState,
     Downtime,
+    HoldReason,
     Priority,
     Target,
     TicketState,
@@ -574,7 +575,56 @@ def cmd_ticket_assign(args: argparse.Namespace) -> int:
     return 0
 
 
-_SHOWN_FIELDS = ("state", "owner", "hold")
+def clock_table(clocks: Sequence[Clock], tz: str) -> str:
+    """The seven clocks as a table: state, due (farm time), remaining, share used, calendar."""
+    return table(
+        [_("Clock"), _("State"), _("Due"), _("Remaining"), _("Used"), _("Calendar")],
+        [
+            [
+                _(c.target.label),
+                _(c.state.label)
+                + (f" ({_(c.hold_reason.label)})" if c.hold_reason is not None else ""),
+                local(c.due, tz),
+                _("met {when}").format(when=local(c.met_at, tz, "MM-DD HH:mm"))
+                if c.state is ClockState.MET
+                else human(c.remaining_seconds),
+                "–" if c.percent_used is None else f"{c.percent_used:.0f}%",
+                c.calendar,
+            ]
+            for c in clocks
+        ],
+    )
+
+
+def cmd_ticket_set(args: argparse.Namespace) -> int:
+    """Change a ticket's priority and/or category; every clock is recalculated from receipt."""
+    priority = _enum_arg(Priority, args.priority, _("priority"))
+    category = _enum_arg(Category, args.category, _("category"))
+    if priority is None and category is None:
+        raise UsageError(_("give --priority and/or --category"))
+    desk = _open(args)
+    snap = desk.reclassify(args.number, priority=priority, category=category, reason=args.reason)
+    if args.json:
+        dump(_snapshot_json(desk, snap))
+        return 0
+    print(
+        _("ticket {number} is now {priority} · {category}").format(
+            number=snap.number, priority=_(snap.priority.label), category=_(snap.category.label)
+        )
+    )
+    print()
+    print(clock_table(_clocks(desk, snap, desk.clock()), snap.farm_timezone))
+    return 0
+
+
+_SHOWN_FIELDS = ("state", "owner", "hold", "priority", "category")
+#: Event fields whose values are enum codes, shown by their translated labels.
+_FIELD_ENUMS: dict[str, type[Any]] = {
+    "state": TicketState,
+    "hold": HoldReason,
+    "priority": Priority,
+    "category": Category,
+}
 
 
 def _event_lines(detail: Any) -> list[list[str]]:
@@ -604,24 +654,21 @@ def _action_label(action: str) -> str:
     try:
         return _(Action(action).label)
     except ValueError:
-        return {"create": _("Created"), "assign": _("Assigned"), "policy": _("Policy")}.get(
-            action, action
-        )
+        return {
+            "create": _("Created"),
+            "assign": _("Assigned"),
+            "reclassify": _("Reclassified"),
+            "policy": _("Policy"),
+        }.get(action, action)
 
 
 def _field_value(field: str | None, value: str | None) -> str:
     if value is None or value == "":
         return "–"
-    if field == "state":
+    kind = _FIELD_ENUMS.get(field or "")
+    if kind is not None:
         try:
-            return _(TicketState(value).label)
-        except ValueError:
-            return value
-    if field == "hold":
-        from windtui.domain.model import HoldReason
-
-        try:
-            return _(HoldReason(value).label)
+            return _(kind(value).label)
         except ValueError:
             return value
     return value
@@ -699,25 +746,7 @@ def cmd_ticket_show(args: argparse.Namespace) -> int:
     for key, value in fields:
         print(f"{key}{' ' * (width - cell_len(key))}  {value}")
     print()
-    print(
-        table(
-            [_("Clock"), _("State"), _("Due"), _("Remaining"), _("Used"), _("Calendar")],
-            [
-                [
-                    _(c.target.label),
-                    _(c.state.label)
-                    + (f" ({_(c.hold_reason.label)})" if c.hold_reason is not None else ""),
-                    local(c.due, tz),
-                    _("met {when}").format(when=local(c.met_at, tz, "MM-DD HH:mm"))
-                    if c.state is ClockState.MET
-                    else human(c.remaining_seconds),
-                    "–" if c.percent_used is None else f"{c.percent_used:.0f}%",
-                    c.calendar,
-                ]
-                for c in detail.clocks
-            ],
-        )
-    )
+    print(clock_table(detail.clocks, tz))
     if detail.holds:
         print()
         print(
@@ -1082,7 +1111,7 @@ def build_parser() -> argparse.ArgumentParser:
     ticket = _sub(
         commands,
         "ticket",
-        _("create, act on, assign or show one ticket"),
+        _("create, act on, assign, reclassify or show one ticket"),
         lambda a: _missing(ticket),
     )
     actions = ticket.add_subparsers(title=_("ticket commands"), metavar=_("COMMAND"))
@@ -1149,6 +1178,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.prog = "windtui ticket assign"
     p.add_argument("number", metavar="NUMBER", type=int, help=_("ticket number"))
     p.add_argument("login", metavar="LOGIN", help=_("the technician's login"))
+
+    p = _sub(
+        actions,
+        "set",
+        _("change a ticket's priority or category (clocks recalculate from receipt)"),
+        cmd_ticket_set,
+    )
+    p.prog = "windtui ticket set"
+    p.add_argument("number", metavar="NUMBER", type=int, help=_("ticket number"))
+    p.add_argument("--priority", metavar="P", help=_("P1, P2, P3 or P4"))
+    p.add_argument(
+        "--category",
+        metavar="C",
+        help=_("fault, maintenance, upgrade, consulting, data_analysis, infrastructure"),
+    )
+    p.add_argument("--reason", metavar="R", required=True, help=_("why (kept in the event log)"))
+    p.add_argument("--json", action="store_true", help=_("print the ticket as JSON"))
 
     p = _sub(actions, "show", _("fields, clocks and timeline of a ticket"), cmd_ticket_show)
     p.prog = "windtui ticket show"

@@ -188,6 +188,79 @@ def test_ticket_create_act_assign_show(run: Run, db: Path) -> None:
     assert "Allowed actions:" in out
 
 
+def _p3_with_a_closed_weather_hold(run: Run) -> int:
+    """The README example: a P3 fault at a 24x7 farm, held 4 h for weather, then resumed."""
+    code, out, _err = run(
+        "ticket", "create", "--farm", "HTX", "--turbine", "A03", "--category", "fault",
+        "--priority", "P3", "--title", "A03 converter over-temperature alarm",
+        "--at", "2026-03-09T09:00",
+    )  # fmt: skip
+    assert code == 0
+    number = int(out)
+    for args in (
+        ["ack", "--at", "2026-03-09T09:10"],
+        ["feedback", "--at", "2026-03-09T09:40"],
+        ["dispatch", "--tech", "lizq", "--at", "2026-03-09T10:00"],
+        ["hold", "--reason", "weather", "--evidence", "wind 16 m/s", "--at", "2026-03-09T11:00"],
+        ["resume", "--at", "2026-03-09T15:00"],
+    ):
+        assert run("ticket", "act", str(number), *args)[0] == 0
+    return number
+
+
+def test_ticket_set_recalculates_from_receipt(run: Run) -> None:
+    number = _p3_with_a_closed_weather_hold(run)
+    reason = "customer: the whole A string is down"
+    code, out, err = run("ticket", "set", str(number), "--priority", "P1", "--reason", reason)
+    assert (code, err) == (0, "")
+    assert out.startswith(f"ticket {number} is now P1 critical · Fault repair\n")
+    # 09:00 + 24 h (P1) + the 4 h weather hold = 13:00 the next day, an hour ago.
+    onsite = next(line for line in out.splitlines() if line.startswith("On site"))
+    assert "Breached" in onsite and "2026-03-10 13:00" in onsite and "-1h00m" in onsite
+    code, out, _err = run("ticket", "show", str(number))
+    assert "Reclassified" in out and "P3 derated/alarm → P1 critical" in out and reason in out
+    code, out, _err = run(
+        "ticket", "set", str(number), "--category", "infrastructure", "--reason", "string fault",
+        "--json",
+    )  # fmt: skip
+    assert code == 0
+    data = json.loads(out)
+    assert (data["priority"], data["category"], data["version"]) == ("P1", "infrastructure", 8)
+    clock = next(c for c in data["clocks"] if c["target"] == "onsite")
+    assert (clock["due"], clock["state"]) == ("2026-03-10T13:00:00+08:00", "breached")
+    assert clock["start"] == "2026-03-09T09:00:00+08:00"
+    code, out, _err = run("ticket", "show", str(number), "--json")
+    events = [e for e in json.loads(out)["events"] if e["action"] == "reclassify"]
+    assert [(e["field"], e["old"], e["new"], e["note"]) for e in events] == [
+        ("priority", "P3", "P1", reason),
+        ("category", "fault", "infrastructure", "string fault"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("args", "exit_code", "named"),
+    [
+        (["1011", "--priority", "P2", "--reason", "x"], 4, "already P2"),
+        (["1011", "--category", "consulting", "--reason", "x"], 4, "needs no site visit"),
+        (["1052", "--priority", "P2", "--reason", "x"], 4, "ticket 1052 is closed"),
+        (["1011", "--priority", "P1", "--reason", " "], 4, "needs a reason"),
+        (["9999", "--priority", "P1", "--reason", "x"], 3, "ticket 9999 not found"),
+        (["1011", "--priority", "P9", "--reason", "x"], 1, "unknown priority 'P9'"),
+        (["1011", "--category", "wind", "--reason", "x"], 1, "unknown category 'wind'"),
+        (["1011", "--reason", "x"], 2, "--priority and/or --category"),
+        (["1011", "--priority", "P1"], 2, "--reason"),
+    ],
+)
+def test_ticket_set_errors_are_one_line_and_write_nothing(
+    run: Run, db: Path, args: list[str], exit_code: int, named: str
+) -> None:
+    before = fingerprint(db)
+    code, out, err = run("ticket", "set", *args)
+    assert (code, out) == (exit_code, "")
+    assert err.count("\n") == 1 and err.startswith(ERROR_PREFIX) and named in err, err
+    assert fingerprint(db) == before
+
+
 def test_ticket_show_in_chinese(run: Run) -> None:
     code, out, _err = run("ticket", "show", "1030", lang="zh_CN")
     assert code == 0
@@ -444,6 +517,7 @@ COMMANDS = [
     ["ticket", "create"],
     ["ticket", "act"],
     ["ticket", "assign"],
+    ["ticket", "set"],
     ["ticket", "show"],
     ["farms"],
     ["turbines"],

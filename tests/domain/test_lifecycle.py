@@ -252,3 +252,48 @@ def test_timeline_changes_lists_fields() -> None:
         "report_at": (tl.report_at, None),
         "report_returned_at": (None, T0 + timedelta(days=1)),
     }
+
+
+# ------------------------------------------------------------------------- reclassification
+
+NO_VISIT = (Category.CONSULTING, Category.DATA_ANALYSIS)
+VISIT = tuple(c for c in Category if c.needs_site_visit)
+OPEN_STATES = tuple(s for s in S if s.is_open)
+
+
+@pytest.mark.parametrize("state", [S.CLOSED, S.CANCELLED])
+def test_reclassify_refuses_closed_and_cancelled_tickets(state: TicketState) -> None:
+    for category in (None, *Category):
+        with pytest.raises(Refused, match=f"ticket 7 is {state.value}: reopen it"):
+            lifecycle.check_reclassify(state, category, visited=True, number=7)
+
+
+@pytest.mark.parametrize("state", OPEN_STATES)
+def test_reclassify_priority_only_is_allowed_in_every_open_state(state: TicketState) -> None:
+    assert lifecycle.reclassify_refusal(state, None) is None
+
+
+@pytest.mark.parametrize("state", [S.DISPATCHED, S.EN_ROUTE, S.ON_SITE])
+def test_no_site_visit_category_is_refused_while_a_technician_is_out(state: TicketState) -> None:
+    for category in NO_VISIT:
+        why = lifecycle.reclassify_refusal(state, category, visited=state is S.ON_SITE)
+        assert why is not None and "needs no site visit" in why
+    for category in VISIT:
+        assert lifecycle.reclassify_refusal(state, category) is None
+
+
+@pytest.mark.parametrize("state", [S.RESOLVED, S.REPORT_SUBMITTED, S.REVIEWED, S.FOLLOWED_UP])
+def test_site_visit_category_after_resolution_needs_an_arrival(state: TicketState) -> None:
+    for category in VISIT:
+        with pytest.raises(Refused, match="resolved without a site visit"):
+            lifecycle.check_reclassify(state, category, visited=False)
+        lifecycle.check_reclassify(state, category, visited=True)
+    for category in NO_VISIT:  # the visit stays in the history; the category needs none
+        lifecycle.check_reclassify(state, category, visited=True)
+        lifecycle.check_reclassify(state, category, visited=False)
+
+
+@pytest.mark.parametrize("state", [S.RECEIVED, S.ACKNOWLEDGED, S.FEEDBACK_GIVEN])
+def test_any_category_before_dispatch(state: TicketState) -> None:
+    for category in Category:
+        assert lifecycle.reclassify_refusal(state, category) is None

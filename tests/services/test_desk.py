@@ -7,7 +7,16 @@ from pathlib import Path
 
 import pytest
 
-from windtui.domain.model import Action, Category, HoldReason, Priority, TicketState
+from windtui.domain.model import (
+    Action,
+    Category,
+    Clock,
+    ClockState,
+    HoldReason,
+    Priority,
+    Target,
+    TicketState,
+)
 from windtui.errors import Conflict, NotFound, Refused, WindtuiError
 from windtui.services.desk import Desk
 from windtui.store.models import ChangeCounter, Event, Hold, PolicyDoc, Ticket
@@ -301,3 +310,116 @@ def test_event_log_is_append_only(desk: Desk) -> None:
     with pytest.raises(Exception, match="append-only"):
         Event.delete().execute()
     assert {e.actor for e in Event.select()} == {"tester"}
+
+
+# ------------------------------------------------------------------------- reclassification
+
+
+def test_reclassify_writes_one_event_per_changed_field(any_desk: Desk) -> None:
+    number = new_fault(any_desk, priority=Priority.P3)
+    snap = any_desk.ticket(number)
+    any_desk.actor = "chenx"
+    after = any_desk.reclassify(
+        number,
+        priority="P1",
+        category=Category.INFRASTRUCTURE,
+        reason="  the whole A string is down  ",
+        expected_version=snap.version,
+    )
+    assert (after.priority, after.category) == (Priority.P1, Category.INFRASTRUCTURE)
+    assert after.timeline.priority is Priority.P1  # the SLA engine reads the new priority
+    assert after.version == snap.version + 1 and after.change_seq > snap.change_seq
+    assert after.state is snap.state
+    events = [e for e in any_desk.detail(number).events if e.action == "reclassify"]
+    assert [(e.field, e.old, e.new) for e in events] == [
+        ("priority", "P3", "P1"),
+        ("category", "fault", "infrastructure"),
+    ]
+    assert {(e.actor, e.note, e.occurred_at, e.recorded_at) for e in events} == {
+        ("chenx", "the whole A string is down", NOW, NOW)
+    }
+    # Only what changed is logged: a category given at its current value adds no row.
+    any_desk.reclassify(number, priority="P2", category="infrastructure", reason="downgraded")
+    events = [e for e in any_desk.detail(number).events if e.action == "reclassify"]
+    assert [(e.field, e.old, e.new) for e in events][2:] == [("priority", "P1", "P2")]
+
+
+def test_reclassify_on_a_stale_version_is_a_conflict(any_desk: Desk) -> None:
+    number = new_fault(any_desk)
+    snap = any_desk.ticket(number)
+    any_desk.act(number, A.ACK)
+    before = counts(any_desk)
+    with pytest.raises(Conflict, match="ticket 1001 was changed by tester"):
+        any_desk.reclassify(number, priority="P1", reason="x", expected_version=snap.version)
+    assert counts(any_desk) == before
+
+
+def _dispatched(desk: Desk) -> int:
+    number = new_fault(desk, priority=Priority.P3)
+    desk.act(number, A.ACK)
+    desk.act(number, A.FEEDBACK)
+    desk.act(number, A.DISPATCH, technician="wangjg")
+    return number
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "message"),
+    [
+        ({"reason": "x"}, Refused, "give a new priority or category"),
+        ({"priority": "P1", "reason": "   "}, Refused, "needs a reason"),
+        ({"priority": "P3", "reason": "x"}, Refused, "already P3 · fault repair: nothing"),
+        ({"priority": "P3", "category": "fault", "reason": "x"}, Refused, "nothing to change"),
+        ({"priority": "P9", "reason": "x"}, Refused, "unknown priority 'P9'"),
+        ({"category": "wind", "reason": "x"}, Refused, "unknown category 'wind'"),
+        ({"category": "consulting", "reason": "x"}, Refused, "needs no site visit"),
+        ({"category": "data_analysis", "reason": "x"}, Refused, "cannot be dispatched"),
+    ],
+)
+def test_reclassify_refusals_write_nothing(
+    desk: Desk, kwargs: dict[str, str], error: type[Exception], message: str
+) -> None:
+    number = _dispatched(desk)
+    before = counts(desk)
+    with pytest.raises(error, match=message):
+        desk.reclassify(number, **kwargs)  # type: ignore[arg-type]
+    assert counts(desk) == before
+
+
+def test_reclassify_refuses_unknown_closed_and_cancelled_tickets(desk: Desk) -> None:
+    with pytest.raises(NotFound, match="ticket 4242 not found"):
+        desk.reclassify(4242, priority="P1", reason="x")
+    number = new_fault(desk)
+    desk.act(number, A.CANCEL, reason="duplicate")
+    before = counts(desk)
+    with pytest.raises(Refused, match="ticket 1001 is cancelled: reopen it"):
+        desk.reclassify(number, priority="P1", reason="x")
+    assert counts(desk) == before
+
+
+def test_p3_to_p1_recalculates_from_receipt_and_keeps_the_weather_hold(desk: Desk) -> None:
+    """The on-site clock moves to receipt + 24 h (P1) + the paused time of a closed hold.
+
+    DBC counts on 24x7, so business time is wall time and the due instants are exact.
+    """
+    received = NOW - timedelta(hours=30)  # 2025-03-01 20:00 UTC
+    number = new_fault(desk, priority=Priority.P3, at=received)
+    desk.act(number, A.ACK, at=received + timedelta(minutes=20))
+    desk.act(number, A.FEEDBACK, at=received + timedelta(hours=1))
+    desk.act(number, A.DISPATCH, technician="wangjg", at=received + timedelta(hours=2))
+    desk.act(
+        number, A.HOLD, reason="weather", evidence="gusts 21 m/s", at=received + timedelta(hours=4)
+    )
+    desk.act(number, A.RESUME, at=received + timedelta(hours=8))  # 4 h paused
+
+    def onsite() -> Clock:
+        return next(c for c in desk.detail(number).clocks if c.target is Target.ONSITE)
+
+    before = onsite()
+    assert before.due == datetime(2025, 3, 4, 0, 0, tzinfo=UTC)  # received + 48 h + 4 h
+    desk.reclassify(number, priority=Priority.P1, reason="customer: the whole string is down")
+    after = onsite()
+    assert after.target_seconds == 24 * 3600
+    assert after.start == received  # recalculated from receipt, not from the change
+    assert after.due == datetime(2025, 3, 3, 0, 0, tzinfo=UTC)  # received + 24 h + 4 h
+    assert after.state is ClockState.BREACHED  # NOW is 2 h past the new due instant
+    assert after.remaining_seconds == -2 * 3600

@@ -6,9 +6,9 @@ import pytest
 from textual.app import App, ComposeResult
 from textual.widgets import Input, Static
 
-from windtui.domain.model import Action
+from windtui.domain.model import Action, Category, Priority
 from windtui.errors import WindtuiError
-from windtui.tui.requests import ActionRequest, AssignRequest
+from windtui.tui.requests import ActionRequest, AssignRequest, ReclassifyRequest
 from windtui.tui.screens.command_line import (
     COMMAND_HELP,
     CommandLineScreen,
@@ -56,6 +56,18 @@ def test_cancel_and_reopen_need_a_reason(verb: str) -> None:
         parse_command(f":{verb} 1042")
 
 
+def test_priority_and_category_take_a_value_and_the_rest_as_reason() -> None:
+    assert parse_command(":priority 1042 P1 whole string down") == ReclassifyRequest(
+        1042, "whole string down", priority=Priority.P1
+    )
+    assert parse_command("priority #1042 p2 turbine stopped") == ReclassifyRequest(
+        1042, "turbine stopped", priority=Priority.P2
+    )
+    assert parse_command(":category 1042 FAULT not a maintenance job") == ReclassifyRequest(
+        1042, "not a maintenance job", category=Category.FAULT
+    )
+
+
 def test_navigation_commands() -> None:
     assert parse_command(":open 1042") == NavCommand("open", number=1042)
     assert parse_command(":filter p:1 farm:DBC") == NavCommand("filter", text="p:1 farm:DBC")
@@ -77,6 +89,11 @@ def test_navigation_commands() -> None:
         (":hold 1042", "hold reason expected"),
         (":hold 1042 rain wet", "unknown hold reason 'rain'"),
         (":hold 1042 weather", "evidence expected"),
+        (":priority 1042", "priority expected (P1, P2, P3, P4)"),
+        (":priority 1042 P0 why", "unknown priority 'P0' (P1, P2, P3, P4)"),
+        (":priority 1042 P1", "reason expected"),
+        (":category 1042 wind why", "unknown category 'wind'"),
+        (":category x1 fault why", "ticket number expected, got 'x1'"),
         (":open x1", "ticket number expected, got 'x1'"),
         (":q now", "unexpected 'now'"),
         (":", "empty command"),
@@ -91,6 +108,7 @@ def test_errors_name_the_bad_part(text: str, message: str) -> None:
 
 def test_every_documented_verb_parses() -> None:
     samples = {"hold": "1 parts waiting for gearbox", "cancel": "1 dup", "reopen": "1 again"}
+    samples |= {"priority": "1 P1 string down", "category": "1 fault not planned"}
     samples |= {"assign": "1 wangjg", "dispatch": "1 wangjg", "filter": "x", "help": "", "quit": ""}
     for verb in COMMAND_HELP:
         parse_command(f"{verb} {samples.get(verb, '1')}".strip())
@@ -101,6 +119,10 @@ def test_tab_completes_verbs_and_hold_reasons() -> None:
     assert complete("re") == ("re", ["resolve", "return", "restore", "resume", "reopen"])
     assert complete("res") == ("res", ["resolve", "restore", "resume"])
     assert complete("hold 1042 cr") == ("hold 1042 crane_vessel ", ["crane_vessel"])
+    assert complete("pri") == ("priority ", ["priority"])
+    assert complete("cat") == ("category ", ["category"])
+    assert complete("priority 1042 p") == ("priority 1042 P", ["P1", "P2", "P3", "P4"])
+    assert complete("category 1042 da") == ("category 1042 data_analysis ", ["data_analysis"])
     assert complete("zz") == ("zz", [])
     assert complete("ack 10") == ("ack 10", [])
 

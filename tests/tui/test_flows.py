@@ -10,10 +10,17 @@ from collections.abc import Callable
 
 from textual.pilot import Pilot
 
-from windtui.domain.model import HoldReason, TicketState
+from windtui.domain.model import HoldReason, Priority, TicketState
 from windtui.services.desk import Desk
 from windtui.tui.app import WindApp
-from windtui.tui.screens.forms import AssignForm, HoldForm, NewTicketForm, ReasonForm, ResumeForm
+from windtui.tui.screens.forms import (
+    AssignForm,
+    HoldForm,
+    NewTicketForm,
+    ReasonForm,
+    ReclassifyForm,
+    ResumeForm,
+)
 
 from .conftest import NOW
 
@@ -167,5 +174,47 @@ async def test_cancel_then_reopen_from_the_command_line(
         assert reopened.ticket.state is TicketState.RECEIVED
         notes = [e.note for e in reopened.events if e.action == "reopen"]
         assert "fault came back" in notes
+    desk.close()
+    other.close()
+
+
+async def test_raise_priority_from_the_queue(
+    demo_db: Callable[[str], str], make_app: Callable[..., WindApp]
+) -> None:
+    """queue → p → P1 with a reason: the database and the queue row both say P1."""
+    url = demo_db("en")
+    desk = Desk.open(url, now=NOW, actor="tester")
+    other = colleague(url)
+    target = next(t for t in other.open_tickets() if t.priority is Priority.P3)
+    app = make_app(desk)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await pilot.press("slash", *f"no:{target.number}", "enter")
+        await settle(app, pilot)
+        assert app.main.queue.cursor_key == target.id
+
+        await pilot.press("p")
+        await settle(app, pilot)
+        form = app.screen
+        assert isinstance(form, ReclassifyForm)
+        await pilot.press("ctrl+s")  # nothing changed and no reason: the form stays open
+        await settle(app, pilot)
+        assert app.screen is form and set(form.errors) == {"priority", "reason"}
+        # The priority select has the focus: open it, up twice from P3 to P1, take it.
+        await pilot.press("enter", "up", "up", "enter")
+        await pilot.press("tab", "tab", *"customer reports the whole string down", "enter")
+        await settle(app, pilot)
+        assert app.screen is app.main
+
+        changed = other.ticket(target.number)
+        assert changed.priority is Priority.P1 and changed.version == target.version + 1
+        events = [e for e in other.detail(target.number).events if e.action == "reclassify"]
+        assert [(e.field, e.old, e.new, e.note) for e in events] == [
+            ("priority", "P3", "P1", "customer reports the whole string down")
+        ]
+        queue = app.main.queue
+        assert queue.cursor_key == target.id
+        row = queue.render_line(queue.cursor_index - int(queue.scroll_y)).text
+        assert f"{target.number} P1 " in " ".join(row.split()) + " "
     desk.close()
     other.close()

@@ -30,8 +30,14 @@ from windtui.domain.model import (
     TicketState,
 )
 from windtui.services.desk import Desk
-from windtui.tui.commands import DeskCommands, binding_commands
-from windtui.tui.requests import ActionRequest, AssignRequest, DeskRequest, NewTicketRequest
+from windtui.tui.commands import DeskCommands, binding_commands, command_line_entries
+from windtui.tui.requests import (
+    ActionRequest,
+    AssignRequest,
+    DeskRequest,
+    NewTicketRequest,
+    ReclassifyRequest,
+)
 from windtui.tui.screens import (
     AssignForm,
     DetailScreen,
@@ -39,6 +45,7 @@ from windtui.tui.screens import (
     HoldForm,
     NewTicketForm,
     ReasonForm,
+    ReclassifyForm,
     ResumeForm,
 )
 from windtui.tui.screens.detail import ACTION_KEYS
@@ -56,6 +63,14 @@ def execute(desk: Desk, request: DeskRequest) -> object:
     if isinstance(request, AssignRequest):
         return desk.assign(
             request.number, request.technician, expected_version=request.expected_version
+        )
+    if isinstance(request, ReclassifyRequest):
+        return desk.reclassify(
+            request.number,
+            priority=request.priority,
+            category=request.category,
+            reason=request.reason,
+            expected_version=request.expected_version,
         )
     return desk.act(
         request.number,
@@ -417,6 +432,69 @@ async def test_assign_form_escape_cancels_with_unsaved_input(desk: Desk) -> None
         assert app.results == [None]
 
 
+async def test_reclassify_form_needs_a_change_and_a_reason(desk: Desk) -> None:
+    app = Harness(desk, lambda: ReclassifyForm(1001, 3, Priority.P3, Category.FAULT))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        form = app.screen
+        assert isinstance(form, ReclassifyForm)
+        assert form.has_unsaved_input is False
+        await pilot.press("ctrl+s")
+        assert form.errors == {
+            "priority": "Priority: same as now — change it or the category",
+            "reason": "Reason: required",
+        }
+        form.query_one("#category", Select).value = Category.INFRASTRUCTURE.value
+        await pilot.pause()
+        assert form.has_unsaved_input is True
+        await pilot.press("ctrl+s")
+        assert form.errors == {"reason": "Reason: required"}
+        form.query_one("#reason", Input).focus()
+        await pilot.press(*"collector line, not the turbine", "enter")
+        await pilot.pause()
+        assert app.results == [
+            ReclassifyRequest(
+                1001,
+                "collector line, not the turbine",
+                category=Category.INFRASTRUCTURE,
+                expected_version=3,
+            )
+        ]
+
+
+async def test_detail_p_changes_priority_and_approve_moved_to_y(desk: Desk) -> None:
+    number = make_ticket(desk)
+    version = desk.ticket(number).version
+    assert ACTION_KEYS[Action.APPROVE] == "y"
+    assert "p" not in ACTION_KEYS.values()  # p is priority/category on every screen
+    app = Harness(desk, lambda: DetailScreen(number))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await pilot.press("p")
+        await settle(app, pilot)
+        form = app.screen
+        assert isinstance(form, ReclassifyForm)
+        assert (form.priority, form.category, form.version) == (
+            Priority.P2,
+            Category.FAULT,
+            version,
+        )
+        await pilot.press("enter", "up", "enter", "tab", "tab", *"string down", "enter")
+        await settle(app, pilot)
+        assert app.performed == [
+            ReclassifyRequest(number, "string down", priority=Priority.P1, expected_version=version)
+        ]
+        screen = app.screen
+        assert isinstance(screen, DetailScreen) and screen.detail is not None
+        assert screen.detail.ticket.priority is Priority.P1
+        events = text_of(screen, "#detail-events")
+        assert "Reclassified" in events and "P2 turbine stopped → P1 critical" in events
+        desk.act(number, Action.CANCEL, reason="duplicate")
+        await pilot.press("ctrl+r")
+        await settle(app, pilot)
+        assert screen.check_action("reclassify", ()) is False  # history: reopen first
+
+
 # -------------------------------------------------------------------------- help and palette
 
 
@@ -433,6 +511,7 @@ async def test_help_lists_live_bindings_with_remaps(desk: Desk) -> None:
         assert "seven SLA clocks" in text_of(help_screen, "#help-purpose")
         pane = text_of(help_screen, "#help-pane-keys")
         assert "Give feedback" in pane and "F " in pane
+        assert "Priority/category" in pane
         assert "Close" not in pane.replace("Close help", "")  # not allowed now: not listed
         assert "Command palette" in text_of(help_screen, "#help-global-keys")
         assert "Scroll Up" not in pane  # Textual built-ins without ids are left out
@@ -449,6 +528,7 @@ async def test_palette_lists_bindings_and_runs_one(desk: Desk) -> None:
         titles = [c.title for c in binding_commands(app.screen)]
         assert "ticket: Give feedback (f)" in titles
         assert "ticket: Hold (h)" in titles
+        assert "ticket: Priority/category (p)" in titles
         assert not any("Close (c)" in t for t in titles)
         await pilot.press("ctrl+p")
         await pilot.pause()
@@ -522,12 +602,17 @@ async def test_console_help_palette_and_command_line(
         assert isinstance(help_screen, HelpScreen) and help_screen.pane_id == "queue"
         assert "Open tickets" in text_of(help_screen, "#help-purpose")
         assert "Dispatch" in text_of(help_screen, "#help-pane-keys")
+        assert "Priority/category" in text_of(help_screen, "#help-pane-keys")
         assert "Quit" in text_of(help_screen, "#help-global-keys")
         await pilot.press("escape")
         await pilot.pause()
         titles = [c.title for c in binding_commands(app.screen)]
         assert "ticket: New ticket (n)" in titles
         assert "ticket: Dispatch (d)" in titles
+        assert "ticket: Priority/category (p)" in titles
+        assert "command: Change priority (:priority <number> <P1-P4> <reason…>)" in [
+            title for title, _help, _prefill in command_line_entries()
+        ]
         number = demo_desk.open_tickets()[0].number
         await pilot.press("colon", *f"open {number}", "enter")
         await settle(app, pilot)

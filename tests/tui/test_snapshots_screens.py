@@ -17,7 +17,7 @@ import time_machine
 from textual.pilot import Pilot
 from textual.screen import Screen
 
-from windtui.domain.model import Action
+from windtui.domain.model import Action, Category, Priority
 from windtui.i18n import set_language
 from windtui.services.desk import Desk
 from windtui.tui.screens import (
@@ -26,6 +26,7 @@ from windtui.tui.screens import (
     HoldForm,
     NewTicketForm,
     ReasonForm,
+    ReclassifyForm,
     ResumeForm,
 )
 
@@ -154,3 +155,17 @@ def test_dispatch_form(
 ) -> None:
     desk = demo(lang)
     assert _snap(snap_compare, desk, lambda: AssignForm(1001, 1, Action.DISPATCH))
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_reclassify_form(
+    snap_compare: Callable[..., bool], demo: Any, frozen: None, lang: str
+) -> None:
+    """Submitted unchanged and without a reason: both inline errors name their field."""
+    desk = demo(lang)
+    assert _snap(
+        snap_compare,
+        desk,
+        lambda: ReclassifyForm(1001, 1, Priority.P3, Category.FAULT),
+        _submitted_empty,
+    )

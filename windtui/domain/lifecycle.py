@@ -198,6 +198,64 @@ def check(
         raise Refused(why)
 
 
+#: States in which a technician is out on the ticket: only a site-visit category can be in them.
+_SITE_VISIT_STATES = (S.DISPATCHED, S.EN_ROUTE, S.ON_SITE)
+
+#: States after resolution: a site-visit category only gets here through an arrival on site.
+_AFTER_RESOLUTION = (S.RESOLVED, S.REPORT_SUBMITTED, S.REVIEWED, S.FOLLOWED_UP)
+
+
+def reclassify_refusal(
+    state: TicketState,
+    new_category: Category | None = None,
+    *,
+    visited: bool = False,
+    number: int | None = None,
+) -> str | None:
+    """Why a ticket in ``state`` cannot be re-prioritised / moved to ``new_category`` (or None).
+
+    ``new_category`` is None for a priority-only change; ``visited`` says whether a technician
+    arrived on site in the current service cycle (``timeline.arrived_at`` is set). The rule keeps
+    the (state, category) pair one the flow could have produced, so every later action and the
+    SLA engine's clock chain still make sense:
+
+    * a closed or cancelled ticket is history: reopen it first (its clocks are final);
+    * a category without a site visit cannot be dispatched, en route or on site;
+    * a site-visit category cannot be resolved (or later) without an arrival on site.
+    """
+    who = _who(number)
+    if not state.is_open:
+        return _("{who} is {state}: reopen it before changing its priority or category").format(
+            who=who, state=_(state.label).lower()
+        )
+    if new_category is None:
+        return None
+    if not new_category.needs_site_visit and state in _SITE_VISIT_STATES:
+        return _(
+            "{who} is {state}: a {category} ticket needs no site visit, so it cannot be"
+            " {state}: change the category once the visit is resolved"
+        ).format(who=who, state=_(state.label).lower(), category=_(new_category.label).lower())
+    if new_category.needs_site_visit and state in _AFTER_RESOLUTION and not visited:
+        return _(
+            "{who} was resolved without a site visit: it cannot become a {category} ticket,"
+            " which needs one"
+        ).format(who=who, category=_(new_category.label).lower())
+    return None
+
+
+def check_reclassify(
+    state: TicketState,
+    new_category: Category | None = None,
+    *,
+    visited: bool = False,
+    number: int | None = None,
+) -> None:
+    """Raise :class:`Refused` saying why the change is refused (see :func:`reclassify_refusal`)."""
+    why = reclassify_refusal(state, new_category, visited=visited, number=number)
+    if why is not None:
+        raise Refused(why)
+
+
 def reopen_target(timeline: Timeline) -> TicketState:
     """Where a reopen lands: back to the last of feedback/acknowledgement that happened."""
     if timeline.feedback_at is not None:

@@ -706,6 +706,60 @@ class Desk:
         return self.ticket(number)
 
     @_active
+    def reclassify(
+        self,
+        number: int,
+        *,
+        priority: Priority | str | None = None,
+        category: Category | str | None = None,
+        reason: str,
+        expected_version: int | None = None,
+    ) -> TicketSnapshot:
+        """Change the ticket's priority and/or category, with a reason, effective now.
+
+        Nothing but the classification changes: the SLA engine replans every clock from receipt
+        on the next read (the version moves), and pauses come from the hold history, so paused
+        time is kept. One event row per changed field (old → new) carries the reason as its note.
+        """
+        level = _enum(Priority, priority, _("priority")) if priority is not None else None
+        kind = _enum(Category, category, _("category")) if category is not None else None
+        if level is None and kind is None:
+            raise Refused(_("give a new priority or category"))
+        note = (reason or "").strip()
+        if not note:
+            raise Refused(_("a priority or category change needs a reason"))
+        now = self.clock()
+        with write_transaction(self.db):
+            row = self._locked(number, expected_version)
+            old_level, old_kind = Priority(row.priority), Category(row.category)
+            changes: dict[str, tuple[object, object]] = {}
+            fields: dict[str, object] = {}
+            if level is not None and level is not old_level:
+                changes["priority"], fields["priority"] = (old_level, level), level.value
+            if kind is not None and kind is not old_kind:
+                changes["category"], fields["category"] = (old_kind, kind), kind.value
+            lifecycle.check_reclassify(
+                TicketState(row.state),
+                kind if "category" in changes else None,
+                visited=row.arrived_at is not None,
+                number=number,
+            )
+            if not changes:
+                raise Refused(
+                    _(
+                        "ticket {number} is already {priority} · {category}: nothing to change"
+                    ).format(
+                        number=number,
+                        priority=old_level.value,
+                        category=_(old_kind.label).lower(),
+                    )
+                )
+            # Occurred = recorded = now: a reclassification is a decision taken now, never
+            # back-dated (the recalculation itself is retroactive, from receipt).
+            self._commit(row, "reclassify", changes, fields, now, now, note)
+        return self.ticket(number)
+
+    @_active
     def assign(
         self, number: int, technician: str, *, expected_version: int | None = None
     ) -> TicketSnapshot:

@@ -40,7 +40,13 @@ from windtui.i18n import _, set_language
 from windtui.services.records import TechnicianRecord, TicketSnapshot
 from windtui.tui.commands import DeskCommands
 from windtui.tui.keymap import N_, ConsoleConfig, load_config, translate_bindings
-from windtui.tui.requests import ActionRequest, AssignRequest, DeskRequest, NewTicketRequest
+from windtui.tui.requests import (
+    ActionRequest,
+    AssignRequest,
+    DeskRequest,
+    NewTicketRequest,
+    ReclassifyRequest,
+)
 from windtui.tui.widgets.board import BoardPane, TechnicianBoard
 from windtui.tui.widgets.countdown import CountdownPane, DeadlineList
 from windtui.tui.widgets.header import DeskClock, DeskCounts, DeskHeader
@@ -158,6 +164,7 @@ class MainScreen(Screen[None]):
         Binding("x", "act('cancel')", N_("Cancel"), show=False, id="ticket.cancel"),
         Binding("o", "act('reopen')", N_("Reopen"), show=False, id="ticket.reopen"),
         Binding("n", "new_ticket", N_("New ticket"), id="ticket.new"),
+        Binding("p", "reclassify", N_("Priority/category"), show=False, id="ticket.reclassify"),
     ]
 
     def __init__(self, state: DeskState) -> None:
@@ -303,6 +310,15 @@ class MainScreen(Screen[None]):
         from windtui.tui.screens.forms import NewTicketForm
 
         self.app.push_screen(NewTicketForm(), self.app.perform_if_request)  # type: ignore[attr-defined]
+
+    def action_reclassify(self) -> None:
+        """``p``: change the selected ticket's priority or category (through its form)."""
+        from windtui.tui.screens.forms import ReclassifyForm
+
+        if (ticket := self._require_ticket()) is None:
+            return
+        form = ReclassifyForm(ticket.number, ticket.version, ticket.priority, ticket.category)
+        self.app.push_screen(form, self.app.perform_if_request)  # type: ignore[attr-defined]
 
     def action_next_step(self) -> None:
         """``space``: perform the selected ticket's next lifecycle step."""
@@ -592,6 +608,19 @@ class WindApp(App[int]):
                     turbine_stopped=request.turbine_stopped,
                 )
                 done = _("Ticket {number} created").format(number=snap.number)
+            elif isinstance(request, ReclassifyRequest):
+                snap = desk.reclassify(
+                    request.number,
+                    priority=request.priority,
+                    category=request.category,
+                    reason=request.reason,
+                    expected_version=request.expected_version,
+                )
+                done = _("Ticket {number}: now {priority} · {category}").format(
+                    number=snap.number,
+                    priority=_(snap.priority.label),
+                    category=_(snap.category.label),
+                )
             else:  # pragma: no cover - the request union is closed
                 raise TypeError(request)
             techs = desk.technicians()

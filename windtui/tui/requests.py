@@ -52,4 +52,18 @@ class NewTicketRequest:
     turbine_stopped: bool = False
 
 
-DeskRequest = ActionRequest | AssignRequest | NewTicketRequest
+@dataclass(frozen=True, slots=True)
+class ReclassifyRequest:
+    """Change a ticket's priority and/or category, with a reason (``Desk.reclassify``).
+
+    None leaves that field as it is; the desk refuses a request that changes nothing.
+    """
+
+    number: int
+    reason: str
+    priority: Priority | None = None
+    category: Category | None = None
+    expected_version: int | None = None
+
+
+DeskRequest = ActionRequest | AssignRequest | NewTicketRequest | ReclassifyRequest

@@ -14,6 +14,7 @@ from windtui.tui.screens.forms import (
     HoldForm,
     NewTicketForm,
     ReasonForm,
+    ReclassifyForm,
     ResumeForm,
 )
 from windtui.tui.screens.help import HelpScreen
@@ -28,6 +29,7 @@ __all__ = [
     "NavCommand",
     "NewTicketForm",
     "ReasonForm",
+    "ReclassifyForm",
     "ResumeForm",
     "apply_command",
     "open_command_line",

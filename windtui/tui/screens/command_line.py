@@ -3,13 +3,15 @@
 :func:`parse_command` is pure: it turns ``"ack 1042"`` into a :data:`DeskRequest` (for
 ``WindApp.perform``) or a :class:`NavCommand` (open, filter, help, quit), and raises
 :class:`WindtuiError` naming the bad part. :class:`CommandLineScreen` shows parse errors inline
-and only dismisses with a valid command; Tab completes verbs (and hold reasons), Up/Down walk
+and only dismisses with a valid command; Tab completes verbs (and hold reasons, priorities and
+categories), Up/Down walk
 the history.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import ClassVar, Literal
 from weakref import WeakKeyDictionary
 
@@ -20,11 +22,11 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label, Static
 
-from windtui.domain.model import Action, HoldReason
+from windtui.domain.model import Action, Category, HoldReason, Priority
 from windtui.errors import WindtuiError
 from windtui.i18n import _
 from windtui.tui.keymap import N_, translate_bindings
-from windtui.tui.requests import ActionRequest, AssignRequest, DeskRequest
+from windtui.tui.requests import ActionRequest, AssignRequest, DeskRequest, ReclassifyRequest
 
 NavKind = Literal["open", "filter", "quit", "help"]
 
@@ -59,6 +61,8 @@ COMMAND_HELP: dict[str, tuple[str, str]] = {
     "resume": ("<number> [note…]", "Resume"),
     "cancel": ("<number> <reason…>", "Cancel"),
     "reopen": ("<number> <reason…>", "Reopen"),
+    "priority": ("<number> <P1-P4> <reason…>", "Change priority"),
+    "category": ("<number> <category> <reason…>", "Change category"),
     "open": ("<number>", "Open ticket"),
     "filter": ("<text>", "Filter"),
     "help": ("", "Help"),
@@ -93,21 +97,29 @@ def _number(word: str | None) -> int:
     return int(digits)
 
 
-def _hold_reason(word: str | None) -> HoldReason:
+#: The enum each value-taking verb's third word is read as (also what Tab completes there).
+_VALUE_ENUMS: dict[str, type[StrEnum]] = {
+    "hold": HoldReason,
+    "priority": Priority,
+    "category": Category,
+}
+#: How errors name those values (English msgids, translated when raised).
+_VALUE_NAMES = {"hold": "hold reason", "priority": "priority", "category": "category"}
+
+
+def _value(verb: str, word: str | None) -> StrEnum:
+    """The third word of ``verb`` as its enum member (case-insensitive), naming the choices."""
+    kind = _VALUE_ENUMS[verb]
+    choices = ", ".join(m.value for m in kind)
+    what = _(_VALUE_NAMES[verb])
     if word is None:
-        raise WindtuiError(_("hold reason expected ({choices})").format(choices=_reason_choices()))
-    try:
-        return HoldReason(word.lower())
-    except ValueError:
+        raise WindtuiError(_("{what} expected ({choices})").format(what=what, choices=choices))
+    member = next((m for m in kind if m.value.lower() == word.lower()), None)
+    if member is None:
         raise WindtuiError(
-            _("unknown hold reason '{word}' ({choices})").format(
-                word=word, choices=_reason_choices()
-            )
-        ) from None
-
-
-def _reason_choices() -> str:
-    return ", ".join(r.value for r in HoldReason)
+            _("unknown {what} '{word}' ({choices})").format(what=what, word=word, choices=choices)
+        )
+    return member
 
 
 def _rest(words: list[str], start: int, what: str) -> str:
@@ -142,9 +154,16 @@ def parse_command(text: str) -> CommandResult:
             return ActionRequest(number, Action.DISPATCH, technician=words[2])
         case "hold":
             number = _number(arg)
-            reason = _hold_reason(words[2] if len(words) > 2 else None)
+            reason = _value(verb, words[2] if len(words) > 2 else None)
             evidence = _rest(words, 3, _("evidence"))
             return ActionRequest(number, Action.HOLD, reason=reason.value, evidence=evidence)
+        case "priority" | "category":
+            number = _number(arg)
+            value = _value(verb, words[2] if len(words) > 2 else None)
+            why = _rest(words, 3, _("reason"))
+            if verb == "priority":
+                return ReclassifyRequest(number, why, priority=Priority(value))
+            return ReclassifyRequest(number, why, category=Category(value))
         case "resume":
             number = _number(arg)
             note = " ".join(words[2:]).strip() or None
@@ -173,20 +192,21 @@ def _no_extra(words: list[str], expected: int) -> None:
 def complete(text: str) -> tuple[str, list[str]]:
     """Tab completion: ``(new text, candidates)``.
 
-    Completes the verb (first word) and, for ``hold N``, the hold reason; extends to the longest
-    common prefix and returns every candidate so the prompt can list them.
+    Completes the verb (first word) and, for ``hold N`` / ``priority N`` / ``category N``, the
+    hold reason, priority or category; extends to the longest common prefix and returns every
+    candidate so the prompt can list them.
     """
     words = text.split(" ")
     if len(words) == 1:
         pool = list(COMMAND_HELP)
         index = 0
-    elif len(words) == 3 and words[0].lower() == "hold":
-        pool = [r.value for r in HoldReason]
+    elif len(words) == 3 and words[0].lower() in _VALUE_ENUMS:
+        pool = [m.value for m in _VALUE_ENUMS[words[0].lower()]]
         index = 2
     else:
         return text, []
     stem = words[index].lower()
-    matches = [c for c in pool if c.startswith(stem)]
+    matches = [c for c in pool if c.lower().startswith(stem)]
     if not matches:
         return text, []
     common = matches[0]

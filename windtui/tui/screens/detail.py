@@ -40,7 +40,7 @@ from windtui.i18n import _
 from windtui.services.records import EventRecord, FarmRecord, HoldRecord, TicketDetail
 from windtui.tui.keymap import N_, translate_bindings
 from windtui.tui.requests import ActionRequest, DeskRequest
-from windtui.tui.screens.forms import AssignForm, farm_name, form_for
+from windtui.tui.screens.forms import AssignForm, ReclassifyForm, farm_name, form_for
 from windtui.tui.widgets.cells import format_elapsed
 from windtui.tui.widgets.clockbar import ClockBar, downtime_line, live_reading
 
@@ -58,7 +58,7 @@ ACTION_KEYS: dict[Action, str] = {
     Action.ARRIVE: "v",
     Action.RESOLVE: "s",
     Action.SUBMIT: "u",
-    Action.APPROVE: "p",
+    Action.APPROVE: "y",  # not "p": that is priority/category on both screens
     Action.RETURN: "w",
     Action.FOLLOWUP: "b",
     Action.CLOSE: "c",
@@ -76,7 +76,11 @@ _FIELD_ENUMS: dict[str, type[TicketState | Priority | Category | HoldReason]] = 
 }
 
 
-_EVENT_LABELS = {"create": N_("Created"), "assign": N_("Assigned")}
+_EVENT_LABELS = {
+    "create": N_("Created"),
+    "assign": N_("Assigned"),
+    "reclassify": N_("Reclassified"),
+}
 
 _FIELD_LABELS = {
     "state": N_("State"),
@@ -251,6 +255,7 @@ class DetailScreen(Screen[None]):
         Binding("colon", "command_line", N_("Command"), id="detail.command"),
         Binding("space", "next_step", N_("Next step"), id="detail.next"),
         Binding("A", "assign", N_("Assign technician"), id="ticket.assign"),
+        Binding("p", "reclassify", N_("Priority/category"), id="ticket.reclassify"),
         *(
             Binding(key, f"act('{action.value}')", action.label, id=f"ticket.{action.value}")
             for action, key in ACTION_KEYS.items()
@@ -419,6 +424,8 @@ class DetailScreen(Screen[None]):
             return self.detail is not None and self._next_action() is not None
         if action == "assign":
             return self.detail is not None and self.detail.ticket.state in ASSIGNABLE_STATES
+        if action == "reclassify":  # closed and cancelled tickets are history (desk rule)
+            return self.detail is not None and self.detail.ticket.state.is_open
         return True
 
     def action_act(self, name: str) -> None:
@@ -444,6 +451,13 @@ class DetailScreen(Screen[None]):
         if self.detail is not None:
             t = self.detail.ticket
             self.app.push_screen(AssignForm(t.number, t.version, "assign"), self._perform)
+
+    def action_reclassify(self) -> None:
+        """Change the ticket's priority and/or category through :class:`ReclassifyForm`."""
+        if self.detail is not None:
+            t = self.detail.ticket
+            form = ReclassifyForm(t.number, t.version, t.priority, t.category)
+            self.app.push_screen(form, self._perform)
 
     def _perform(self, request: DeskRequest | None) -> None:
         """Hand the request to the app, then reload once it has run."""

@@ -1,4 +1,5 @@
-"""Modal forms that produce desk requests: new ticket, hold/resume, cancel/reopen, assign/dispatch.
+"""Modal forms that produce desk requests: new ticket, hold/resume, cancel/reopen, assign/dispatch,
+priority/category.
 
 Every form is keyboard-complete (Tab/Shift+Tab between fields, Enter or Ctrl+S submits, Esc
 cancels), validates inline (one line under the field, naming it) and dismisses with a
@@ -28,7 +29,13 @@ from windtui.errors import WindtuiError
 from windtui.i18n import _, current_language
 from windtui.services.records import FarmRecord, TechnicianRecord, TurbineRecord
 from windtui.tui.keymap import N_, translate_bindings
-from windtui.tui.requests import ActionRequest, AssignRequest, DeskRequest, NewTicketRequest
+from windtui.tui.requests import (
+    ActionRequest,
+    AssignRequest,
+    DeskRequest,
+    NewTicketRequest,
+    ReclassifyRequest,
+)
 from windtui.tui.widgets.cells import fit
 
 # Categories whose tickets need not name a turbine (the whole farm, or advice by phone).
@@ -631,6 +638,91 @@ class ReasonForm(FormScreen):
     @property
     def has_unsaved_input(self) -> bool:
         return bool(self.text("reason"))
+
+
+class ReclassifyForm(FormScreen):
+    """Change a ticket's priority and/or category; the reason is required (event log note).
+
+    Both selects start at the ticket's current values, so the request carries only what the
+    user changed. Whether the lifecycle can hold the new category (e.g. consulting while a
+    technician is out) is the desk's rule: its refusal comes back as the usual error toast.
+    """
+
+    AUTO_FOCUS = "#priority"
+
+    def __init__(
+        self, number: int, version: int | None, priority: Priority, category: Category
+    ) -> None:
+        super().__init__()
+        self.number = number
+        self.version = version
+        self.priority = priority
+        self.category = category
+
+    def form_title(self) -> str:
+        return _("Priority and category of ticket #{number}").format(number=self.number)
+
+    def compose_fields(self) -> ComposeResult:
+        yield from self.row(
+            "priority",
+            _("Priority"),
+            Select(
+                _enum_options(list(Priority)),
+                value=self.priority.value,
+                allow_blank=False,
+                id="priority",
+                compact=True,
+            ),
+        )
+        yield from self.row(
+            "category",
+            _("Category"),
+            Select(
+                _enum_options(list(Category)),
+                value=self.category.value,
+                allow_blank=False,
+                id="category",
+                compact=True,
+            ),
+        )
+        yield from self.row(
+            "reason",
+            _("Reason"),
+            Input(
+                placeholder=_("e.g. customer reports the whole string down"),
+                id="reason",
+                compact=True,
+            ),
+        )
+
+    def _picked(self) -> tuple[Priority, Category]:
+        """The selects' current values."""
+        return (
+            Priority(str(self.query_one("#priority", Select).value)),
+            Category(str(self.query_one("#category", Select).value)),
+        )
+
+    def build_request(self) -> ReclassifyRequest | None:
+        priority, category = self._picked()
+        reason = self.text("reason")
+        unchanged = priority is self.priority and category is self.category
+        if unchanged:
+            self.error("priority", _("same as now — change it or the category"))
+        if not reason:
+            self.error("reason", _("required"))
+        if unchanged or not reason:
+            return None
+        return ReclassifyRequest(
+            self.number,
+            reason,
+            priority=priority if priority is not self.priority else None,
+            category=category if category is not self.category else None,
+            expected_version=self.version,
+        )
+
+    @property
+    def has_unsaved_input(self) -> bool:
+        return bool(self.text("reason")) or self._picked() != (self.priority, self.category)
 
 
 def technician_choice(tech: TechnicianRecord) -> Choice:

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from windtui.benchmarks.sla import synthetic_tickets
 from windtui.domain.model import (
     Category,
+    Clock,
     ClockState,
     HoldReason,
     HoldSpan,
@@ -158,6 +159,49 @@ def test_nearest_orders_by_due_most_overdue_first_with_paused_projected() -> Non
     assert len(board.nearest(2, now)) == 2 and board.nearest(0, now) == []
 
 
+def test_a_hold_never_hides_a_breach_from_the_countdown() -> None:
+    """On-site breached at 48 h, then held from 50 h: still counted, sorted and shown as due."""
+    held = ticket(
+        received_at=hours(-60),
+        acknowledged_at=hours(-59.9),
+        feedback_at=hours(-59),
+        holds=(HoldSpan(HoldReason.WEATHER, hours(-10)),),
+    )
+    board = board_with(
+        held,
+        ticket(received_at=hours(-3)),  # acknowledge overdue since -2 h: less overdue
+        ticket(received_at=hours(-100), acknowledged_at=hours(-99.9), feedback_at=hours(-99)),
+    )  # ticket 3: on-site overdue since -52 h, more overdue than the held one
+    board.refresh(hours(0))
+    assert board.counts == BoardCounts(open=3, at_risk=0, breached=3, on_hold=1)
+    assert board.next_due(1) == (Target.ONSITE, hours(-12))  # the queue sorts it as a breach
+    for now in (hours(0), hours(5)):
+        found = board.nearest(10, now)
+        assert [(tid, c.target) for tid, c in found][:4] == [
+            (3, Target.ONSITE),
+            (1, Target.ONSITE),
+            (2, Target.ACKNOWLEDGE),
+            (2, Target.FEEDBACK),
+        ]
+        onsite = found[1][1]
+        assert onsite.state is ClockState.BREACHED and onsite.hold_reason is HoldReason.WEATHER
+        assert onsite.due == hours(-12) and onsite.remaining_seconds == -2 * H  # frozen while held
+        assert (
+            onsite
+            == compute_clocks(held, POLICY, farm_tz="Asia/Shanghai", farm_calendar="24x7", now=now)[
+                2
+            ]
+        )
+        assert board.refresh(now).alerts == []
+    resumed = replace(held, holds=(HoldSpan(HoldReason.WEATHER, hours(-10), hours(5)),))
+    board.upsert(1, 2, resumed, farm_tz="Asia/Shanghai", farm_calendar="24x7")
+    assert board.refresh(hours(6)).alerts == []  # the breach was known before the hold
+    onsite = board.nearest(2, hours(6))[1][1]
+    assert onsite.hold_reason is None and onsite.remaining_seconds == -3 * H
+    assert [item[1:] for item in board._by_due].count((1, 2)) == 1  # the held item was retracted
+    assert board.counts == BoardCounts(open=3, at_risk=0, breached=3, on_hold=0)
+
+
 def test_board_counts_each_clock_on_its_own_calendar() -> None:
     """Dabancheng (xinjiang-day, 10:00-20:00 Beijing): the desk's clocks alert on wall time, the
     on-site clock's per-tick ``cum(now)`` counts only the farm's hours."""
@@ -198,9 +242,15 @@ def test_unknown_ticket_is_not_found() -> None:
 NOW = datetime(2026, 3, 10, 6, 0, tzinfo=UTC)
 
 
+OWED = (ClockState.RUNNING, ClockState.AT_RISK, ClockState.BREACHED)  # not stopped, not paused
+
+
 def brute_force(tickets: list[tuple[int, Timeline, str, str]], now: datetime) -> dict:
+    """Counts, states, next due and the countdown from :func:`compute_clocks` alone."""
     states: dict[tuple[int, Target], ClockState] = {}
     counts = dict.fromkeys(("open", "at_risk", "breached", "on_hold"), 0)
+    next_due: dict[int, tuple[Target, datetime] | None] = {}
+    live: list[tuple[datetime, int, Clock]] = []  # clocks still owed, paused ones included
     for tid, tl, tz, cal in tickets:
         found = compute_clocks(tl, POLICY, farm_tz=tz, farm_calendar=cal, now=now)
         counts["open"] += 1
@@ -208,7 +258,27 @@ def brute_force(tickets: list[tuple[int, Timeline, str, str]], now: datetime) ->
         counts["breached"] += any(c.state is ClockState.BREACHED for c in found)
         counts["on_hold"] += any(h.end is None for h in tl.holds)
         states.update({(tid, c.target): c.state for c in found})
-    return {"counts": BoardCounts(**counts), "states": states}
+        owed = [c for c in found if c.met_at is None and c.due is not None]
+        # min() keeps the first of equal dues: the earlier clock in the chain, as the board does
+        first = min((c for c in owed if c.state in OWED), key=lambda c: c.due, default=None)
+        next_due[tid] = None if first is None else (first.target, first.due)
+        live += [(c.due, tid, c) for c in owed]
+    live.sort(key=lambda item: item[0])
+    return {
+        "counts": BoardCounts(**counts),
+        "states": states,
+        "next_due": next_due,
+        "live": live,
+    }
+
+
+def check_reads(board: SlaBoard, expected: dict, now: datetime) -> None:
+    """``next_due`` and ``nearest`` agree with the brute force (ties in due in any order)."""
+    assert {tid: board.next_due(tid) for tid in expected["next_due"]} == expected["next_due"]
+    nearest = board.nearest(15, now)
+    assert [c.due for _tid, c in nearest] == [due for due, _tid, _c in expected["live"][:15]]
+    live = {(tid, c.target): c for _due, tid, c in expected["live"]}
+    assert all(live[(tid, c.target)] == c for tid, c in nearest)
 
 
 @settings(max_examples=25, deadline=None)
@@ -225,11 +295,13 @@ def test_refresh_counts_and_alerts_equal_brute_force(seed: int, steps: list[int]
     assert board.refresh(now).alerts == []
     before = brute_force(tickets, now)
     assert board.counts == before["counts"]
+    check_reads(board, before, now)
     for step in steps:
         now += timedelta(seconds=step)
         alerts = board.refresh(now).alerts
         after = brute_force(tickets, now)
         assert board.counts == after["counts"]
+        check_reads(board, after, now)
         expected = {
             (tid, target, state)
             for (tid, target), state in after["states"].items()

@@ -10,8 +10,10 @@ from zoneinfo import ZoneInfo
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
+from windtui.domain import lifecycle
 from windtui.domain.model import (
     TIMELINE_INSTANTS,
+    Action,
     Category,
     Clock,
     ClockState,
@@ -19,6 +21,7 @@ from windtui.domain.model import (
     HoldSpan,
     Priority,
     Target,
+    TicketState,
     Timeline,
 )
 from windtui.domain.policy import DEFAULT_POLICY_PATH, PolicySet, load_policy, load_policy_file
@@ -43,6 +46,30 @@ def ticket(**fields: object) -> Timeline:
     }
     base.update(fields)
     return Timeline(**base)  # type: ignore[arg-type]
+
+
+def agreed(
+    timeline: Timeline,
+    now: datetime,
+    policy: PolicySet = POLICY,
+    *,
+    farm_tz: str = "Asia/Shanghai",
+    farm_calendar: str = "24x7",
+) -> dict[Target, Clock]:
+    """The clocks by target, checking that the board's cached path agrees clock by clock."""
+    found = compute_clocks(timeline, policy, farm_tz=farm_tz, farm_calendar=farm_calendar, now=now)
+    if now >= last_event(timeline):
+        plan = plan_ticket(timeline, policy, farm_tz=farm_tz, farm_calendar=farm_calendar)
+        assert evaluate(plan, now) == found
+    return {c.target: c for c in found}
+
+
+def replay(*steps: tuple[Action, datetime]) -> Timeline:
+    """A fault ticket received at ``T0`` after the desk's ``steps``, through the lifecycle."""
+    state, timeline = TicketState.RECEIVED, ticket()
+    for action, when in steps:
+        state, timeline = lifecycle.apply(timeline, state, action, when, reason="test")
+    return timeline
 
 
 def clocks(
@@ -138,10 +165,19 @@ def test_overlapping_holds_are_not_counted_twice() -> None:
 
 
 def test_breached_clock_on_hold_stays_breached() -> None:
-    hold = HoldSpan(HoldReason.WEATHER, hours(50))
-    onsite = clocks(ticket(holds=(hold,)), hours(60))[Target.ONSITE]
+    """A hold never hides a breach: still breached, and says what it is held for."""
+    held = ticket(holds=(HoldSpan(HoldReason.WEATHER, hours(50)),))
+    onsite = agreed(held, hours(60))[Target.ONSITE]
     assert onsite.state is ClockState.BREACHED and onsite.due == hours(48)
-    assert onsite.elapsed_seconds == 50 * H
+    assert onsite.hold_reason is HoldReason.WEATHER and onsite.met_at is None
+    assert onsite.elapsed_seconds == 50 * H and onsite.remaining_seconds == -2 * H
+    assert agreed(held, hours(90))[Target.ONSITE] == onsite  # frozen while held
+    resumed = agreed(
+        replace(held, holds=(HoldSpan(HoldReason.WEATHER, hours(50), hours(70)),)), hours(90)
+    )
+    onsite = resumed[Target.ONSITE]  # counting again, no longer held
+    assert onsite.state is ClockState.BREACHED and onsite.hold_reason is None
+    assert onsite.remaining_seconds == -22 * H and onsite.due == hours(48)
 
 
 def test_weekend_hold_on_business_calendar_pauses_nothing() -> None:
@@ -236,11 +272,7 @@ def beijing(day: int, hour: int, minute: int = 0) -> datetime:
 
 
 def at_dabancheng(timeline: Timeline, now: datetime, policy: PolicySet = POLICY) -> dict:
-    found = compute_clocks(timeline, policy, now=now, **DABANCHENG)
-    plan = plan_ticket(timeline, policy, **DABANCHENG)
-    if now >= last_event(timeline):
-        assert evaluate(plan, now) == found  # the board's path agrees clock by clock
-    return {c.target: c for c in found}
+    return agreed(timeline, now, policy, **DABANCHENG)
 
 
 def test_desk_clocks_run_round_the_clock_while_site_clocks_follow_the_farm_day() -> None:
@@ -306,6 +338,66 @@ def test_reopen_then_new_arrival() -> None:
     assert found[Target.ONSITE].state is ClockState.MET
     assert found[Target.ONSITE].elapsed_seconds == 5 * H
     assert found[Target.REPAIR].start == hours(105)
+
+
+def test_milestones_at_the_reopen_instant_belong_to_the_new_cycle() -> None:
+    """A frozen ``--now`` stamps the reopen and the whole new visit at one instant (11:00)."""
+    reopen = hours(2)
+    t = replay(
+        (Action.CANCEL, hours(10 / 60)),
+        (Action.REOPEN, reopen),
+        *((a, reopen) for a in (Action.ACK, Action.FEEDBACK, Action.DISPATCH, Action.DEPART)),
+        (Action.ARRIVE, reopen),
+    )
+    assert t.reopened_at == t.acknowledged_at == t.arrived_at == reopen
+    found = agreed(t, hours(3))
+    for target in (Target.ACKNOWLEDGE, Target.FEEDBACK, Target.ONSITE):
+        clock = found[target]  # restarted at the reopen, met there: not measured from receipt
+        assert clock.state is ClockState.MET and clock.start == clock.met_at == reopen
+        assert clock.elapsed_seconds == 0
+    repair = found[Target.REPAIR]
+    assert repair.state is ClockState.RUNNING and repair.start == reopen
+    assert repair.elapsed_seconds == H
+
+
+def test_met_strictly_before_the_reopen_keeps_its_result() -> None:
+    t = ticket(acknowledged_at=hours(0.5), feedback_at=hours(100), reopened_at=hours(100))
+    found = agreed(t, hours(101))
+    ack, feedback = found[Target.ACKNOWLEDGE], found[Target.FEEDBACK]
+    assert ack.start == T0 and ack.met_at == hours(0.5)
+    assert feedback.start == feedback.met_at == hours(100)  # at the reopen: the new cycle's
+    assert feedback.state is ClockState.MET and feedback.elapsed_seconds == 0
+
+
+def test_cancel_at_the_reopen_instant_freezes_every_clock() -> None:
+    t = replay(
+        (Action.CANCEL, hours(10 / 60)), (Action.REOPEN, hours(2)), (Action.CANCEL, hours(2))
+    )
+    found = agreed(t, hours(30))
+    for target in (Target.ACKNOWLEDGE, Target.FEEDBACK, Target.ONSITE):
+        clock = found[target]  # restarted at the reopen and frozen at once: nothing is owed
+        assert clock.state is ClockState.NOT_APPLICABLE and clock.started
+        assert clock.start == hours(2) and clock.elapsed_seconds == 0 and clock.due is None
+    assert not found[Target.REPAIR].started
+
+
+def test_resolve_at_the_reopen_instant_starts_the_report_clock() -> None:
+    visit = (Action.DISPATCH, Action.DEPART, Action.ARRIVE, Action.RESOLVE)
+    t = replay(
+        (Action.ACK, hours(0.1)),
+        (Action.FEEDBACK, hours(0.2)),
+        *((a, hours(1)) for a in visit),
+        (Action.REOPEN, hours(2)),
+        *((a, hours(2)) for a in visit),
+    )
+    found = agreed(t, hours(3))
+    assert found[Target.ACKNOWLEDGE].start == T0  # met before the reopen: kept
+    assert found[Target.ACKNOWLEDGE].met_at == hours(0.1)
+    repair = found[Target.REPAIR]
+    assert repair.state is ClockState.MET and repair.start == repair.met_at == hours(2)
+    report = found[Target.REPORT]
+    assert report.state is ClockState.RUNNING and report.start == hours(2)
+    assert report.elapsed_seconds == H
 
 
 def test_cancel_freezes_running_clocks_as_not_applicable() -> None:
@@ -387,7 +479,11 @@ def at(seconds: int) -> datetime:
     return datetime.fromtimestamp(BASE + seconds, UTC)
 
 
-gaps = st.integers(min_value=1, max_value=4 * 86_400)
+# 0: the desk accepts an action at exactly the previous milestone's instant (a frozen --now).
+gaps = st.integers(min_value=0, max_value=4 * 86_400)
+# What a reopen clears (the store's rule) and what the new cycle may stamp again.
+CLEARED_BY_REOPEN = (*STEPS[2:], "report_returned_at", "reviewed_at")
+NEW_CYCLE = ("acknowledged_at", "feedback_at", "arrived_at", "resolved_at", "cancelled_at")
 
 
 @st.composite
@@ -407,6 +503,15 @@ def timelines(draw: st.DrawFn) -> Timeline:
     if ending != "none":
         cursor += draw(gaps)
         fields["reopened_at" if ending == "reopen" else "cancelled_at"] = at(cursor)
+    if ending == "reopen":
+        if draw(st.booleans()):  # as the store does; else old-cycle milestones stay behind
+            for name in CLEARED_BY_REOPEN:
+                fields.pop(name, None)
+        for step in NEW_CYCLE[: draw(st.integers(min_value=0, max_value=len(NEW_CYCLE)))]:
+            if step in fields and step in STEPS[:2]:
+                continue  # acknowledged/feedback before the reopen: never stamped again
+            cursor += draw(gaps)
+            fields[step] = at(cursor)
     holds = []
     received = int(fields["received_at"].timestamp()) - BASE  # type: ignore[union-attr]
     for _ in range(draw(st.integers(min_value=0, max_value=3))):

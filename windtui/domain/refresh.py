@@ -28,7 +28,7 @@ from functools import partial
 
 from windtui.domain.model import Clock, ClockState, Target, Timeline
 from windtui.domain.policy import PolicySet
-from windtui.domain.sla import RUNNING, ClockPlan, TicketPlan, evaluate, plan_ticket
+from windtui.domain.sla import PAUSED, RUNNING, ClockPlan, TicketPlan, evaluate, plan_ticket
 from windtui.errors import NotFound
 from windtui.i18n import _
 
@@ -120,7 +120,8 @@ class SlaBoard:
         self._entries: dict[int, _Entry] = {}
         self._pending: set[int] = set()  # (re)planned, not yet evaluated at a refresh instant
         self._heap: list[_HeapItem] = []
-        self._by_due: list[_SortedItem] = []  # running clocks by due instant
+        # running clocks, and clocks breached before a hold (still owed), by due instant
+        self._by_due: list[_SortedItem] = []
         # paused clocks by remaining business seconds: a lower bound of their projected due
         self._paused: list[_SortedItem] = []
         self._stale = 0  # heap items of old generations still in the heap
@@ -278,16 +279,19 @@ class SlaBoard:
         return evaluate(self._entry(ticket_id).plan, now)
 
     def next_due(self, ticket_id: int) -> tuple[Target, datetime] | None:
-        """The earliest due among the ticket's running (not paused, not stopped) clocks."""
+        """The earliest due among the ticket's running clocks (not paused, not stopped); a clock
+        breached before a hold counts as running, so the queue sorts it with the other breaches.
+        """
         plan = self._entry(ticket_id).plan
         return None if plan is None else plan.next_due
 
     def nearest(self, limit: int, now: datetime) -> list[tuple[int, Clock]]:
         """Open clocks by due instant (most overdue first); paused ones by their projected due.
 
-        Running clocks come from a list kept sorted by due; paused clocks are scanned in order of
-        remaining business time, which bounds their projected due from below (a business second
-        is never shorter than a wall second), so the scan stops early.
+        Running clocks (and those breached before a hold, by the instant they breached) come from
+        a list kept sorted by due; paused clocks are scanned in order of remaining business time,
+        which bounds their projected due from below (a business second is never shorter than a
+        wall second), so the scan stops early.
         """
         if limit <= 0:
             return []
@@ -337,16 +341,13 @@ class SlaBoard:
         entry: _Entry,
         add: Callable[[list[_SortedItem], _SortedItem], object],
     ) -> None:
-        """Put an open ticket's running and paused clocks into the sorted lists with ``add``."""
+        """Put an open ticket's live clocks into the sorted lists with ``add``."""
         plan = entry.plan
         if plan is None or not plan.is_open:
             return
         for i in plan.live:
             clock = plan.clocks[i]
-            add(
-                self._by_due if clock.kind == RUNNING else self._paused,
-                _sorted_item(ticket_id, i, clock),
-            )
+            add(self._list_of(clock), _sorted_item(ticket_id, i, clock))
 
     def _index_all(self, planned: Iterable[tuple[int, _Entry]]) -> None:
         """Index many fresh plans: append, then one sort (Timsort merges the sorted runs)."""
@@ -364,10 +365,14 @@ class SlaBoard:
         for i in plan.live:
             clock = plan.clocks[i]
             item = _sorted_item(ticket_id, i, clock)
-            target_list = self._by_due if clock.kind == RUNNING else self._paused
+            target_list = self._list_of(clock)
             at = bisect_left(target_list, item)
             if at < len(target_list) and target_list[at] == item:
                 del target_list[at]
+
+    def _list_of(self, clock: ClockPlan) -> list[_SortedItem]:
+        """The sorted list a live clock belongs to (see :func:`_sorted_item`)."""
+        return self._paused if clock.kind == PAUSED else self._by_due
 
     def _uncount(self, entry: _Entry) -> None:
         plan = entry.plan
@@ -462,10 +467,11 @@ class SlaBoard:
 
 
 def _sorted_item(ticket_id: int, index: int, clock: ClockPlan) -> _SortedItem:
-    """A running or paused clock's key in the running-by-due or paused-by-remaining list."""
-    if clock.kind == RUNNING:
-        return (clock.due_at, ticket_id, index)
-    return (clock.target_seconds - clock.offset, ticket_id, index)
+    """A live clock's key: a paused clock's remaining business seconds (the paused list), else
+    its due instant (the by-due list: running, or breached before a hold)."""
+    if clock.kind == PAUSED:
+        return (clock.target_seconds - clock.offset, ticket_id, index)
+    return (clock.due_at, ticket_id, index)
 
 
 def _insort(target_list: list[_SortedItem], item: _SortedItem) -> None:

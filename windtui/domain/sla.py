@@ -7,9 +7,9 @@ seconds on the clock's calendar.
 :func:`plan_ticket` + :func:`evaluate` are the cached path used by the refresh board. A plan holds
 what stays constant until the ticket, the policy or a calendar changes: per clock the start, the
 due and at-risk instants, the cumulative-business-seconds offset, or the frozen clock for clocks
-that can no longer change (met, breached-and-stopped, cancelled, not started). Evaluating a
-running clock then costs one ``cum(now)``. The property tests check that both paths agree for any
-instant at or after the ticket's last event.
+that cannot change before the next event (met, breached-and-stopped, cancelled, not started,
+breached and then held). Evaluating a running clock then costs one ``cum(now)``. The property
+tests check that both paths agree for any instant at or after the ticket's last event.
 
 Each clock counts on its own calendar (the policy's per-target choice, else the farm's, in the
 calendar's timezone, else the farm's): the desk's acknowledge/feedback clocks may run 24×7 while
@@ -152,18 +152,21 @@ def _chain(timeline: Timeline) -> _Chain:
             at[name] = ts
             moments[ts] = value
     reopened = at.get("reopened_at")
-    # After a reopen only milestones of the new service cycle count.
-    current = (at if reopened is None else {k: v for k, v in at.items() if v > reopened}).get
+    # After a reopen only milestones of the new service cycle count. The cycle includes the
+    # reopen instant itself: the desk accepts an action at exactly the previous milestone's
+    # instant (a frozen ``--now``, minute-precision ``--at``), and the reopen cleared every older
+    # milestone of the cycle, so one stamped at R was stamped after the reopen.
+    current = (at if reopened is None else {k: v for k, v in at.items() if v >= reopened}).get
 
     received = at["received_at"]
     starts: list[float | None] = []
     stops: list[float | None] = []
     for name in ("acknowledged_at", "feedback_at"):
         milestone = at.get(name)
-        if reopened is not None and (milestone is None or milestone > reopened):
-            start = reopened  # never met before the reopen
+        if reopened is not None and (milestone is None or milestone >= reopened):
+            start = reopened  # not met before the reopen: measured in the new cycle
         else:
-            start = received  # keeps its result
+            start = received  # met strictly before the reopen: keeps its result
         starts.append(start)
         stops.append(_valid_stop(start, milestone))
     onsite_start = received if reopened is None else max(received, reopened)
@@ -329,11 +332,13 @@ def _direct_clock(
         return Clock(
             target, _stopped_state(elapsed, seconds), seconds, met_at=span.stop_at, **common
         )
-    paused = bool(pauses) and math.isinf(pauses[-1][1])
+    if pauses and math.isinf(pauses[-1][1]):  # held now: elapsed stopped at the hold
+        # A hold never hides a breach: a clock breached before the hold stays breached (its
+        # remaining time negative and constant while held) and says why it is held.
+        state = ClockState.BREACHED if elapsed >= seconds else ClockState.PAUSED
+        return Clock(target, state, seconds, hold_reason=span.open_reason, **common)
     if elapsed >= seconds:
         state = ClockState.BREACHED
-    elif paused:
-        return Clock(target, ClockState.PAUSED, seconds, hold_reason=span.open_reason, **common)
     elif elapsed >= _risk_seconds(resolved, target):
         state = ClockState.AT_RISK
     else:
@@ -403,16 +408,19 @@ def downtime(timeline: Timeline, now: datetime) -> Downtime | None:
 
 # -- the cached path ---------------------------------------------------------------------------
 
-FIXED, PAUSED, RUNNING = 0, 1, 2  # ClockPlan.kind
+FIXED, PAUSED, RUNNING, HELD_BREACH = 0, 1, 2, 3  # ClockPlan.kind
 
 
 class ClockPlan:
     """What one clock needs to be evaluated at any later instant.
 
     ``kind`` FIXED: ``state`` and the :class:`Clock` (``fixed``) are final (met, stopped late,
-    cancelled, not started, breached while on hold). PAUSED: elapsed is frozen at ``offset``; only
-    the projected due moves with now. RUNNING: elapsed at t is ``cum(t) - offset``; the state
-    changes only at ``risk_at`` and ``due_at`` (epoch seconds).
+    cancelled, not started). PAUSED: elapsed is frozen at ``offset``; only the projected due moves
+    with now. RUNNING: elapsed at t is ``cum(t) - offset``; the state changes only at ``risk_at``
+    and ``due_at`` (epoch seconds). HELD_BREACH: breached, then put on hold; its :class:`Clock`
+    (``fixed``) cannot change until the hold ends (a new event, hence a replan), but unlike a
+    FIXED clock it is still owed, so it stays live: it sorts by ``due_at``, the instant it
+    breached, with the running clocks.
 
     A plain slotted class rather than a dataclass: a board plans 70,000 of these at start-up, and
     a fixed clock's :class:`Clock` is built only when someone looks at it (the rows on screen),
@@ -476,7 +484,7 @@ class ClockPlan:
 
     @property
     def fixed(self) -> Clock | None:
-        """The final :class:`Clock` of a FIXED plan (None for a running or paused one)."""
+        """The constant :class:`Clock` of a FIXED or HELD_BREACH plan (else None)."""
         rules, timeline = self._rules, self._timeline
         if self._fixed is None and rules is not None and timeline is not None:
             index = _CHAIN_INDEX[self.target]
@@ -491,8 +499,9 @@ class ClockPlan:
 
     @property
     def due(self) -> datetime | None:
-        """The due instant of a running clock (None otherwise; see :meth:`projected_due`)."""
-        return _utc(self.due_at) if self.kind == RUNNING else None
+        """The due instant of a running or held-breached clock (else None; see
+        :meth:`projected_due`)."""
+        return _utc(self.due_at) if self.kind in (RUNNING, HELD_BREACH) else None
 
     def state_at(self, now: float) -> ClockState:
         """The state at epoch second ``now`` by comparing instants (no calendar work)."""
@@ -503,7 +512,8 @@ class ClockPlan:
         return self.state
 
     def projected_due(self, now: float) -> float:
-        """Epoch due: fixed for a running clock, "if the hold ended now" for a paused one."""
+        """Epoch due: fixed for a running or held-breached clock, "if the hold ended now" for a
+        paused one."""
         if self.kind == PAUSED:
             cal = self.calendar
             return cal.at_cum(cal.cum(now) + self.target_seconds - self.offset)
@@ -511,7 +521,7 @@ class ClockPlan:
 
     def clock_at(self, now: float) -> Clock:
         """The full :class:`Clock` at epoch second ``now``."""
-        if self.kind == FIXED:
+        if self.kind == FIXED or self.kind == HELD_BREACH:
             fixed = self.fixed
             assert fixed is not None
             return fixed
@@ -548,8 +558,9 @@ class TicketPlan:
     clocks: tuple[ClockPlan, ...]
     on_hold: bool  # an open hold of any reason
     is_open: bool  # neither closed nor cancelled
-    next_due: tuple[Target, datetime] | None  # earliest due among running clocks
-    live: tuple[int, ...] = ()  # indices of the running and paused clocks (what a board indexes)
+    # earliest due among the running and held-breached clocks (a hold must not hide a breach)
+    next_due: tuple[Target, datetime] | None
+    live: tuple[int, ...] = ()  # indices of the clocks not FIXED (what a board indexes)
 
 
 @dataclass(frozen=True, slots=True)
@@ -660,10 +671,22 @@ def _plan_clock(
     if pauses and math.isinf(pauses[-1][1]):  # on hold now: elapsed stops where the hold began
         held_from = max(pauses[-1][0], start)
         elapsed = _elapsed(cal, start, held_from, pauses[:-1])
-        if elapsed >= seconds:  # breached before the hold: frozen for good (rare: built now)
-            span = _span(chain, index, target, True, pauses, open_reason)
-            fixed = _direct_clock(span, cal, rules.resolved, last_event(timeline).timestamp())
-            return ClockPlan(target, FIXED, cal, seconds, risk, fixed.state, start_at, fixed=fixed)
+        if elapsed >= seconds:  # breached before the hold: constant while held, still owed
+            # The budget ran out before the open hold began, so ``_reach`` never resumes it.
+            due_at = _reach(cal, start, pauses, seconds, math.inf)
+            return ClockPlan(
+                target,
+                HELD_BREACH,
+                cal,
+                seconds,
+                risk,
+                ClockState.BREACHED,
+                start_at,
+                elapsed,
+                due_at=due_at,
+                hold_reason=open_reason,
+                source=(rules, timeline),
+            )
         return ClockPlan(
             target,
             PAUSED,
@@ -707,7 +730,8 @@ def plan_ticket(
     starts, rule_of = chain.starts, rules.clocks
     clocks = list(rules.idle)  # then replace the clocks that have started
     live: list[int] = []
-    first: ClockPlan | None = None  # the running clock due first (ties: the earlier in the chain)
+    # The running or held-breached clock due first (ties: the earlier in the chain).
+    first: ClockPlan | None = None
     for index in rules.applicable:
         if starts[index] is None:
             continue
@@ -716,7 +740,7 @@ def plan_ticket(
         clocks[index] = plan
         if plan.kind != FIXED:
             live.append(index)
-            if plan.kind == RUNNING and (first is None or plan.due_at < first.due_at):
+            if plan.kind != PAUSED and (first is None or plan.due_at < first.due_at):
                 first = plan
     return TicketPlan(
         tuple(clocks),

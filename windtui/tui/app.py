@@ -24,12 +24,13 @@ from collections.abc import Callable, Hashable
 from datetime import datetime
 from typing import Any, ClassVar
 
-from textual import work
+from textual import events, work
+from textual.actions import SkipAction
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Container, Vertical
 from textual.screen import ModalScreen, Screen
-from textual.widgets import Footer, Label, Static
+from textual.widgets import Footer, Input, Label, Static
 from textual.worker import get_current_worker
 
 from windtui.domain import lifecycle
@@ -62,6 +63,8 @@ NARROW_HEIGHT = 32
 MAX_ALERT_TOASTS = 3
 """More alerts than this in one tick collapse into one summary toast."""
 TTY_CHECK_SECONDS = 3.0
+TYPEAHEAD_LIMIT_SECONDS = 1.0
+"""Keys typed after ``:`` are held at most this long if the prompt never takes them."""
 
 # The next lifecycle step for ``space``: the first of these the lifecycle allows right now.
 FORWARD = (
@@ -94,6 +97,21 @@ def default_board(policy: PolicySet) -> Board:
     from windtui.domain.refresh import SlaBoard
 
     return SlaBoard(policy)
+
+
+def open_prompt(app: App[Any]) -> None:
+    """Open the ``:`` command line, holding the keys typed before it can take them.
+
+    The prompt is a new screen: its input exists (and has the focus) only after it is composed,
+    a few loop turns later. Keys that arrive meanwhile would go to the bare screen and be lost,
+    or, before the push, fire the queue's single-key actions.
+    """
+    from windtui.tui.screens.command_line import open_command_line
+
+    hold = getattr(app, "hold_typeahead", None)
+    if hold is not None:
+        hold()
+    open_command_line(app)
 
 
 def upsert_all(board: Any, tickets: list[TicketSnapshot]) -> None:
@@ -145,8 +163,10 @@ class MainScreen(Screen[None]):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("question_mark", "help", N_("Help"), id="app.help"),
-        Binding("slash", "filter", N_("Filter"), id="view.filter"),
-        Binding("colon", "command_line", N_("Command"), id="app.command"),
+        # Priority: the prompt opens while the key is read, before the keys typed after it are
+        # routed, so they reach the prompt instead of firing ticket actions (see open_prompt).
+        Binding("slash", "filter", N_("Filter"), id="view.filter", priority=True),
+        Binding("colon", "command_line", N_("Command"), id="app.command", priority=True),
         Binding("tab", "cycle_pane(1)", N_("Next pane"), show=False, id="pane.next"),
         Binding("shift+tab", "cycle_pane(-1)", N_("Previous pane"), show=False, id="pane.previous"),
         Binding("1", "pane('queue')", N_("Queue"), show=False, id="pane.queue"),
@@ -207,8 +227,12 @@ class MainScreen(Screen[None]):
         return "queue"
 
     def action_pane(self, pane: str) -> None:
-        """Focus (and, when narrow, show) a pane."""
-        self.query_one(self.pane_widget(pane)).focus()
+        """Focus (and, when narrow, show) a pane.
+
+        Synchronously (``set_focus``, not the deferred ``focus()``): a deferred focus would land
+        after whatever the caller focuses next (the filter line) and take it away again.
+        """
+        self.set_focus(self.query_one(self.pane_widget(pane)))
 
     def action_cycle_pane(self, step: int) -> None:
         """Tab / Shift+Tab: the next or previous pane."""
@@ -282,16 +306,21 @@ class MainScreen(Screen[None]):
 
         self.app.push_screen(HelpScreen(self.active_pane))
 
+    def _typing(self) -> None:
+        """Let a priority prompt key through as text while an input (the filter) is focused."""
+        if isinstance(self.focused, Input):
+            raise SkipAction()
+
     def action_filter(self) -> None:
-        """Open the queue's filter line."""
+        """Open the queue's filter line (focused at once: see ``QueuePane.open_filter``)."""
+        self._typing()
         self.action_pane("queue")
         self.query_one(QueuePane).open_filter()
 
     def action_command_line(self) -> None:
-        """The ``:`` command line."""
-        from windtui.tui.screens.command_line import open_command_line
-
-        open_command_line(self.app)
+        """The ``:`` command line; keys typed before it is up are held for it."""
+        self._typing()
+        open_prompt(self.app)
 
     def action_back(self) -> None:
         """Esc: back to the queue; on the queue, clear the filter."""
@@ -396,6 +425,8 @@ class WindApp(App[int]):
         self.alerts_seen: list[tuple[int, Target, ClockState]] = []
         """Every alert raised so far (tests and the benchmark read it)."""
         self._wake = threading.Event()
+        self._typeahead: list[events.Key] | None = None
+        """Keys held while a prompt opens (None: keys are routed as usual)."""
         self.main = MainScreen(self.state)
         if self.config.keys:
             self.set_keymap(self.config.keys)
@@ -666,6 +697,28 @@ class WindApp(App[int]):
             self.push_screen(ConfirmQuit(), lambda yes: self.exit(0) if yes else None)
         else:
             self.exit(0)
+
+    # -- type-ahead -------------------------------------------------------------------------
+    def hold_typeahead(self) -> None:
+        """Hold incoming keys until :meth:`release_typeahead` (a prompt is opening)."""
+        self._typeahead = []
+        self.set_timer(TYPEAHEAD_LIMIT_SECONDS, self.release_typeahead)
+
+    def release_typeahead(self) -> None:
+        """Route the held keys, in order, to whatever has the focus now (the prompt's input)."""
+        keys, self._typeahead = self._typeahead, None
+        if not keys:
+            return
+        target = self.focused or self.screen
+        for key in keys:
+            target._forward_event(key)
+
+    async def on_event(self, event: events.Event) -> None:
+        """Hold fresh keys while a prompt opens; everything else as usual."""
+        if self._typeahead is not None and isinstance(event, events.Key) and not event.is_forwarded:
+            self._typeahead.append(event)
+            return
+        await super().on_event(event)
 
     # -- lost terminal ------------------------------------------------------------------------
     def _check_terminal(self) -> None:

@@ -229,6 +229,19 @@ def history_for(app: App[object]) -> list[str]:
     return _HISTORIES.setdefault(app, [])
 
 
+class CommandInput(Input):
+    """The prompt's input: lets ``:`` through to the screen's restart binding when the line is
+    refused (an Input consumes every printable key, which hides it from bindings);
+    anywhere else a colon is text (``hold 7 weather gusts until 14:00``)."""
+
+    def check_consume_key(self, key: str, character: str | None) -> bool:
+        """Consume printable keys, except ``:`` when the screen would restart the line."""
+        screen = self.screen
+        if character == ":" and isinstance(screen, CommandLineScreen) and screen.restarts_on_colon:
+            return False
+        return super().check_consume_key(key, character)
+
+
 class CommandLineScreen(ModalScreen[CommandResult | None]):
     """A one-line ``:`` prompt docked at the bottom; dismisses with a parsed command or None."""
 
@@ -261,6 +274,10 @@ class CommandLineScreen(ModalScreen[CommandResult | None]):
         Binding("tab", "complete", N_("Complete"), id="command.complete", priority=True),
         Binding("up", "history(-1)", N_("Previous command"), id="command.history_prev"),
         Binding("down", "history(1)", N_("Next command"), id="command.history_next"),
+        # Priority, so it is seen before the input inserts it: see action_restart.
+        Binding(
+            "colon", "restart", N_("New command"), show=False, id="command.restart", priority=True
+        ),
     ]
     AUTO_FOCUS = "#cmd-input"
 
@@ -282,7 +299,7 @@ class CommandLineScreen(ModalScreen[CommandResult | None]):
         with Vertical(id="cmd-box"):
             with Horizontal(id="cmd-row"):
                 yield Label(":", id="cmd-colon")
-                yield Input(
+                yield CommandInput(
                     self._initial,
                     placeholder=_("ack 1042 · hold 1042 weather <evidence> · open 1042 · q"),
                     id="cmd-input",
@@ -294,6 +311,13 @@ class CommandLineScreen(ModalScreen[CommandResult | None]):
     def input(self) -> Input:
         """The prompt's input line."""
         return self.query_one("#cmd-input", Input)
+
+    def on_screen_resume(self) -> None:
+        """Focus the input now and hand it the keys typed while the prompt was opening."""
+        self.set_focus(self.input)
+        release = getattr(self.app, "release_typeahead", None)
+        if release is not None:
+            release()
 
     def show_message(self, text: str, *, error: bool = False) -> None:
         """One line under the prompt: a parse error (red) or completion candidates."""
@@ -312,6 +336,7 @@ class CommandLineScreen(ModalScreen[CommandResult | None]):
             result = parse_command(text)
         except WindtuiError as error:
             self.show_message(str(error), error=True)
+            self._refused = True
             return
         if not self.history or self.history[-1] != text:
             self.history.append(text)
@@ -320,6 +345,22 @@ class CommandLineScreen(ModalScreen[CommandResult | None]):
     @on(Input.Changed, "#cmd-input")
     def _edited(self) -> None:
         self.show_message("")
+        self._refused = False
+
+    _refused = False
+    """True while the line holds a command that was just refused (its error is shown)."""
+
+    @property
+    def restarts_on_colon(self) -> bool:
+        """Would ``:`` start a new command? On a refused line, yes (see CommandInput)."""
+        return self._refused
+
+    def action_restart(self) -> None:
+        """``:`` on a refused line starts a new command, as re-opening the prompt would,
+        instead of appending to the refused text."""
+        self.input.value = ""
+        self.show_message("")
+        self._refused = False
 
     def action_cancel(self) -> None:
         """Close the prompt without a command."""

@@ -252,7 +252,7 @@ class DetailScreen(Screen[None]):
         Binding("escape", "back", N_("Back"), id="detail.back"),
         Binding("ctrl+r", "reload", N_("Reload"), id="detail.reload"),
         Binding("question_mark", "help", N_("Help"), id="detail.help"),
-        Binding("colon", "command_line", N_("Command"), id="detail.command"),
+        Binding("colon", "command_line", N_("Command"), id="detail.command", priority=True),
         Binding("space", "next_step", N_("Next step"), id="detail.next"),
         Binding("A", "assign", N_("Assign technician"), id="ticket.assign"),
         Binding("p", "reclassify", N_("Priority/category"), id="ticket.reclassify"),
@@ -502,10 +502,10 @@ class DetailScreen(Screen[None]):
         self.app.push_screen(HelpScreen("detail"))
 
     def action_command_line(self) -> None:
-        """The ``:`` command line."""
-        from windtui.tui.screens.command_line import open_command_line
+        """The ``:`` command line (keys typed right after ``:`` are held for it)."""
+        from windtui.tui.app import open_prompt  # lazy: the app imports this screen
 
-        open_command_line(self.app)
+        open_prompt(self.app)
 
     def action_reload(self) -> None:
         """Read the ticket again."""

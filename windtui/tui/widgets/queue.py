@@ -267,13 +267,16 @@ class QueuePane(Vertical):
         box = self.query_one(Input)
         box.value = self.queue.filter.text
         box.add_class("-open")
-        box.focus()
+        # Focus now, not via ``focus()`` (deferred with call_later): keys typed right after "/"
+        # are already queued and must land in the filter, not fire queue actions ("r" in "farm"
+        # would resume the highlighted ticket).
+        self.app.set_focus(box)
 
     def close_filter(self) -> None:
         """Hide the filter input and focus the queue again."""
         box = self.query_one(Input)
         box.remove_class("-open")
-        self.queue.focus()
+        self.app.set_focus(self.queue)  # at once: the next key typed is a queue key again
 
     @on(Input.Changed, "#queue-filter")
     def _live_filter(self, event: Input.Changed) -> None:

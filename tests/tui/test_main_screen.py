@@ -10,7 +10,7 @@ from textual.widgets import Input
 from windtui.domain.model import Action, Category, ClockState, Priority, TicketState
 from windtui.i18n import _, catalog_ids, set_language
 from windtui.services.desk import Desk
-from windtui.tui.app import ConfirmQuit, MainScreen, WindApp, next_step
+from windtui.tui.app import ConfirmScreen, MainScreen, WindApp, next_step
 from windtui.tui.filtering import FilterError, parse_filter
 from windtui.tui.keymap import ConsoleConfig, all_bindings, parse_config, unknown_binding_ids
 from windtui.tui.widgets.board import TechnicianBoard
@@ -267,7 +267,7 @@ async def test_hold_key_opens_the_hold_form_and_quit_asks_when_it_has_input(
         app.screen.query_one("#evidence", Input).value = "wind 25 m/s"
         await pilot.press("ctrl+q")
         await pilot.pause()
-        assert isinstance(app.screen, ConfirmQuit) and app.is_running
+        assert isinstance(app.screen, ConfirmScreen) and app.is_running
         await pilot.press("n")
         await pilot.pause()
         assert isinstance(app.screen, HoldForm)

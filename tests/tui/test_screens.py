@@ -48,6 +48,7 @@ from windtui.tui.screens import (
     ReclassifyForm,
     ResumeForm,
 )
+from windtui.tui.screens.confirm import ConfirmScreen
 from windtui.tui.screens.detail import ACTION_KEYS
 from windtui.tui.screens.forms import FilterPicker
 from windtui.tui.widgets.clockbar import ClockBar, clock_line, live_reading
@@ -419,7 +420,7 @@ async def test_assign_form_filters_technicians_and_assigns(desk: Desk) -> None:
         assert app.results == [AssignRequest(1001, "wangjg", expected_version=5)]
 
 
-async def test_assign_form_escape_cancels_with_unsaved_input(desk: Desk) -> None:
+async def test_assign_form_escape_asks_before_discarding_unsaved_input(desk: Desk) -> None:
     app = Harness(desk, lambda: AssignForm(1001, 5, Action.DISPATCH))
     async with app.run_test(size=SIZE) as pilot:
         await settle(app, pilot)
@@ -428,6 +429,27 @@ async def test_assign_form_escape_cancels_with_unsaved_input(desk: Desk) -> None
         await pilot.press("w")
         assert form.has_unsaved_input is True
         await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmScreen) and app.results == []
+        await pilot.press("escape")  # Esc on the question stays in the form, input kept
+        await pilot.pause()
+        assert app.screen is form and form.has_unsaved_input and app.results == []
+        await pilot.press("escape", "n")
+        await pilot.pause()
+        assert app.screen is form and app.results == []
+        await pilot.press("escape", "y")
+        await pilot.pause()
+        assert app.results == [None]
+
+
+async def test_form_escape_enter_discards(desk: Desk) -> None:
+    app = Harness(desk, lambda: ReasonForm(1001, 5, Action.CANCEL))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await pilot.press(*"dup", "escape")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.press("enter")
         await pilot.pause()
         assert app.results == [None]
 

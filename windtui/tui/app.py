@@ -28,9 +28,9 @@ from textual import events, work
 from textual.actions import SkipAction
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Container, Vertical
+from textual.containers import Container
 from textual.screen import ModalScreen, Screen
-from textual.widgets import Footer, Input, Label, Static
+from textual.widgets import Footer, Input, Static
 from textual.worker import get_current_worker
 
 from windtui.domain import lifecycle
@@ -48,6 +48,7 @@ from windtui.tui.requests import (
     NewTicketRequest,
     ReclassifyRequest,
 )
+from windtui.tui.screens.confirm import ConfirmScreen, confirm_quit
 from windtui.tui.widgets.board import BoardPane, TechnicianBoard
 from windtui.tui.widgets.countdown import CountdownPane, DeadlineList
 from windtui.tui.widgets.header import DeskClock, DeskCounts, DeskHeader
@@ -123,33 +124,6 @@ def upsert_all(board: Any, tickets: list[TicketSnapshot]) -> None:
         return
     for tid, version, timeline, farm_tz, farm_calendar in items:
         board.upsert(tid, version, timeline, farm_tz=farm_tz, farm_calendar=farm_calendar)
-
-
-class ConfirmQuit(ModalScreen[bool]):
-    """ "Discard unsaved input and quit?" — y/Enter quits, n/Esc stays."""
-
-    DEFAULT_CSS = """
-    ConfirmQuit { align: center middle; }
-    ConfirmQuit > Vertical { width: 50; height: auto; border: thick $error; background: $surface;
-                             padding: 0 1; }
-    """
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("y,enter", "answer(True)", N_("Quit"), id="confirm.yes"),
-        Binding("n,escape", "answer(False)", N_("Stay"), id="confirm.no"),
-    ]
-
-    def __init__(self) -> None:
-        super().__init__()
-        translate_bindings(self)
-
-    def compose(self) -> ComposeResult:
-        with Vertical():
-            yield Label(_("A form has unsaved input. Quit anyway?"))
-            yield Label(_("y / Enter: quit    n / Esc: stay"))
-
-    def action_answer(self, value: bool) -> None:
-        """Dismiss with the answer."""
-        self.dismiss(value)
 
 
 class MainScreen(Screen[None]):
@@ -694,7 +668,7 @@ class WindApp(App[int]):
     def action_request_quit(self) -> None:
         """Quit; asks first when the top screen is a form with unsaved input."""
         if getattr(self.screen, "has_unsaved_input", False):
-            self.push_screen(ConfirmQuit(), lambda yes: self.exit(0) if yes else None)
+            self.push_screen(confirm_quit(), lambda yes: self.exit(0) if yes else None)
         else:
             self.exit(0)
 
@@ -785,4 +759,4 @@ def run_console(
     return int(code or app.return_code or 0)
 
 
-__all__ = ["MainScreen", "WindApp", "next_step", "run_console"]
+__all__ = ["ConfirmScreen", "MainScreen", "WindApp", "next_step", "run_console"]

@@ -318,8 +318,13 @@ class FormScreen(ModalScreen[DeskRequest | None]):
                 focusable.focus()
 
     def action_cancel(self) -> None:
-        """Close without a request."""
-        self.dismiss(None)
+        """Close without a request; asks first when that would throw typed input away."""
+        if not self.has_unsaved_input:
+            self.dismiss(None)
+            return
+        from windtui.tui.screens.confirm import confirm_discard
+
+        self.app.push_screen(confirm_discard(), lambda yes: self.dismiss(None) if yes else None)
 
     @on(Input.Submitted)
     def _enter_submits(self, event: Input.Submitted) -> None:

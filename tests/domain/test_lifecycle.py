@@ -297,3 +297,34 @@ def test_site_visit_category_after_resolution_needs_an_arrival(state: TicketStat
 def test_any_category_before_dispatch(state: TicketState) -> None:
     for category in Category:
         assert lifecycle.reclassify_refusal(state, category) is None
+
+
+@pytest.mark.parametrize("state", HOLDABLE)
+@pytest.mark.parametrize("turbine_down", [False, True])
+def test_on_hold_refusal_lists_only_what_is_allowed_in_that_state(
+    state: TicketState, turbine_down: bool
+) -> None:
+    """Feedback is offered only from acknowledged, restore only while the turbine is down."""
+    allowed = lifecycle.allowed_actions(
+        state, category=Category.FAULT, on_hold=True, turbine_down=turbine_down
+    )
+    want = (
+        *((A.FEEDBACK,) if state is S.ACKNOWLEDGED else ()),
+        A.RESUME,
+        A.CANCEL,
+        *((A.RESTORE,) if turbine_down else ()),
+    )
+    assert allowed == want
+    blocked = A.DEPART if state is S.ACKNOWLEDGED else A.FEEDBACK
+    why = lifecycle.refusal(
+        state,
+        blocked,
+        category=Category.FAULT,
+        on_hold=True,
+        turbine_down=turbine_down,
+        number=1003,
+    )
+    assert why == (
+        f"ticket 1003 is on hold: '{blocked.value}' must wait until it is resumed"
+        f" (allowed now: {', '.join(a.value for a in want)})"
+    )

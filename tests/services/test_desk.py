@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from windtui import i18n
 from windtui.domain.model import (
     Action,
     Category,
@@ -18,6 +19,7 @@ from windtui.domain.model import (
     TicketState,
 )
 from windtui.errors import Conflict, NotFound, Refused, WindtuiError
+from windtui.services import desk as desk_module
 from windtui.services.desk import Desk
 from windtui.store.models import ChangeCounter, Event, Hold, PolicyDoc, Ticket
 
@@ -423,3 +425,218 @@ def test_p3_to_p1_recalculates_from_receipt_and_keeps_the_weather_hold(desk: Des
     assert after.due == datetime(2025, 3, 3, 0, 0, tzinfo=UTC)  # received + 24 h + 4 h
     assert after.state is ClockState.BREACHED  # NOW is 2 h past the new due instant
     assert after.remaining_seconds == -2 * 3600
+
+
+# ------------------------------------------------------------------------- policy in force
+
+SHIPPED_POLICY = Path(__file__).parents[2] / "data" / "sla-policy.toml"
+
+
+def policy_file(tmp_path: Path, name: str, **renamed: str) -> Path:
+    """The shipped policy with calendars renamed (``old="new"``), written to ``tmp_path/name``."""
+    text = SHIPPED_POLICY.read_text("utf-8")
+    for old, new in renamed.items():
+        text = text.replace(f"[calendars.{old}]", f"[calendars.{new}]")
+    path = tmp_path / name
+    path.write_text(text, "utf-8")
+    return path
+
+
+def test_policy_lacking_a_farm_calendar_is_refused_and_writes_nothing(
+    any_desk: Desk, tmp_path: Path
+) -> None:
+    """Loading it would make every read fail (``unknown calendar``): refuse, name the farms."""
+    any_desk.add_farm(
+        "HTX",
+        name_zh="哈密",
+        name_en="Hami",
+        province="新疆",
+        latitude=42.8,
+        longitude=93.5,
+        calendar="xinjiang-day",
+    )
+    new_fault(any_desk)
+    digest = any_desk.policy_digest()
+    lacking = policy_file(
+        tmp_path, "lacking.toml", **{"cn-business": "cn-office", "xinjiang-day": "xj-day"}
+    )
+    before = counts(any_desk)
+    with pytest.raises(Refused) as err:
+        any_desk.load_policy_file(lacking)
+    assert str(err.value) == (
+        f'{lacking} cannot be loaded: it lacks calendar "cn-business" (farms: DHQ);'
+        ' calendar "xinjiang-day" (farms: HTX)'
+    )
+    assert counts(any_desk) == before
+    assert any_desk.policy_digest() == digest
+    assert [t.number for t in any_desk.tickets()] == [1001]  # reads still work
+
+
+def test_add_farm_refuses_a_calendar_the_policy_in_force_lacks(
+    any_desk: Desk, tmp_path: Path
+) -> None:
+    farm = {
+        "name_zh": "测试",
+        "name_en": "Test",
+        "province": "甘肃",
+        "latitude": 40.0,
+        "longitude": 97.0,
+    }
+    before = counts(any_desk)
+    with pytest.raises(
+        Refused, match=r'^unknown calendar "cn-office": the policy in force defines'
+    ):
+        any_desk.add_farm("TST", calendar="cn-office", **farm)  # type: ignore[arg-type]
+    assert counts(any_desk) == before
+    assert "TST" not in {f.code for f in any_desk.farms()}
+    # Checked against the policy in force, not the shipped file: a loaded one can define it.
+    any_desk.add_farm("DHX", calendar="24x7", **farm)  # type: ignore[arg-type]
+    any_desk.load_policy_file(policy_file(tmp_path, "office.toml", **{"de-business": "cn-office"}))
+    any_desk.add_farm("TST", calendar="cn-office", **farm)  # type: ignore[arg-type]
+    assert {f.code: f.calendar for f in any_desk.farms()}["TST"] == "cn-office"
+
+
+def test_policy_digest_is_one_query_and_follows_other_connections(
+    any_desk: Desk, backend_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The console's probe: one query, no parsing; it sees a policy another desk loads."""
+    shipped = any_desk.policy()
+    assert any_desk.policy_digest() == shipped.digest
+    statements: list[str] = []
+    execute_sql = any_desk.db.execute_sql
+
+    def spy(sql: str, *args: object, **kwargs: object) -> object:
+        statements.append(sql)
+        return execute_sql(sql, *args, **kwargs)
+
+    monkeypatch.setattr(any_desk.db, "execute_sql", spy)
+    parses: list[str] = []
+    real_load = desk_module.load_policy
+
+    def counting_load(text: str, source: str = "policy") -> object:
+        parses.append(source)
+        return real_load(text, source)
+
+    monkeypatch.setattr(desk_module, "load_policy", counting_load)
+    assert any_desk.policy_digest() == shipped.digest
+    assert len(statements) == 1 and 'FROM "policy_doc"' in statements[0]
+    other = Desk.open(backend_url, now=NOW, actor="lihua")
+    try:
+        loaded = other.load_policy_file(
+            policy_file(tmp_path, "new.toml", **{"de-business": "de-office"})
+        )
+    finally:
+        other.close()
+    parses.clear()  # the other desk's own parse of the file
+    assert any_desk.policy_digest() == loaded.digest != shipped.digest
+    assert any_desk.policy().digest == loaded.digest
+    assert any_desk.policy() is any_desk.policy()  # cached by digest
+    assert parses == ["new.toml"]  # parsed once, however often it is asked for
+
+
+def test_policy_event_logs_previous_and_new_digest(any_desk: Desk, tmp_path: Path) -> None:
+    shipped = any_desk.policy_digest()
+    first = any_desk.load_policy_file(
+        policy_file(tmp_path, "one.toml", **{"de-business": "de-office"})
+    )
+    second = any_desk.load_policy_file(
+        policy_file(tmp_path, "two.toml", **{"de-business": "de-works"})
+    )
+    events = [
+        (e.field, e.old_value, e.new_value, e.note)
+        for e in Event.select().where(Event.action == "policy").order_by(Event.seq)
+    ]
+    assert events == [
+        ("policy", shipped, first.digest, "one.toml"),
+        ("policy", first.digest, second.digest, "two.toml"),
+    ]
+
+
+# ------------------------------------------------------------------------- what was received
+
+
+def test_create_event_logs_what_was_received(any_desk: Desk) -> None:
+    received = NOW - timedelta(hours=30)
+    number = new_fault(any_desk, title="  Pitch axis 2 over-current  ")
+    events = [e for e in any_desk.detail(number).events if e.action == "create"]
+    assert [(e.field, e.old, e.new) for e in events] == [
+        ("farm", None, "DBC"),
+        ("turbine", None, "DBC-A07"),
+        ("category", None, "fault"),
+        ("priority", None, "P2"),
+        ("title", None, "Pitch axis 2 over-current"),
+        ("received_at", None, received.isoformat()),
+        ("state", None, "received"),
+        ("turbine_stopped_at", None, received.isoformat()),
+    ]
+    assert len({e.recorded_at for e in events}) == 1 and {e.occurred_at for e in events} == {
+        received
+    }
+    # Nothing invented: no turbine and a running one add no rows.
+    number = any_desk.create_ticket(
+        farm="DHQ", category="consulting", priority="P4", title="Q"
+    ).number
+    fields = [e.field for e in any_desk.detail(number).events]
+    assert fields == ["farm", "category", "priority", "title", "received_at", "state"]
+
+
+# ------------------------------------------------------------------------- who can be sent out
+
+
+def _on_leave(desk: Desk) -> None:
+    desk.add_staff(
+        "yangf",
+        name_zh="杨帆",
+        name_en="Yang Fan",
+        roles=["technician"],
+        status="on_leave",
+    )
+
+
+def test_a_technician_on_leave_is_neither_dispatched_nor_assigned(any_desk: Desk) -> None:
+    _on_leave(any_desk)
+    number = new_fault(any_desk)
+    any_desk.act(number, A.ACK)
+    any_desk.act(number, A.FEEDBACK)
+    before = counts(any_desk)
+    with pytest.raises(Refused, match=r"^Yang Fan \(yangf\) is on leave$"):
+        any_desk.act(number, A.DISPATCH, technician="yangf")
+    with pytest.raises(Refused, match=r"^Yang Fan \(yangf\) is on leave$"):
+        any_desk.assign(number, "yangf")
+    assert counts(any_desk) == before
+    # Off shift is not on leave: call-outs happen.
+    assert any_desk.act(number, A.DISPATCH, technician="zhaom").owner == "zhaom"
+
+
+def test_on_leave_message_uses_the_chinese_name_in_chinese(desk: Desk) -> None:
+    _on_leave(desk)
+    number = new_fault(desk)
+    desk.act(number, A.ACK)
+    i18n.set_language("zh_CN")
+    try:
+        with pytest.raises(Refused, match=r"^杨帆（yangf）正在休假$"):
+            desk.assign(number, "yangf")
+    finally:
+        i18n.set_language("en")
+
+
+@pytest.mark.parametrize(
+    ("technician", "error", "message"),
+    [
+        ("nobody", NotFound, "technician nobody not found"),
+        ("yangf", Refused, "Yang Fan \\(yangf\\) is on leave"),
+        ("chenx", Refused, "chenx is not a technician"),
+    ],
+)
+def test_the_technician_is_checked_before_the_state(
+    desk: Desk, technician: str, error: type[Exception], message: str
+) -> None:
+    """A received ticket cannot be dispatched either; the technician is the real problem."""
+    _on_leave(desk)
+    number = new_fault(desk)
+    before = counts(desk)
+    with pytest.raises(error, match=message):
+        desk.act(number, A.DISPATCH, technician=technician)
+    with pytest.raises(error, match=message):
+        desk.assign(number, technician)  # received: not assignable either
+    assert counts(desk) == before

@@ -145,12 +145,16 @@ def refusal(
     if on_hold:
         if action is Action.HOLD:
             return _("{who} is already on hold: resume it first").format(who=who)
-        if action not in _WHILE_ON_HOLD or (
-            action is Action.FEEDBACK and state is not S.ACKNOWLEDGED
-        ):
+        if _held_back(state, action):
+            # Name what *is* allowed in this state (feedback only from acknowledged, restore only
+            # while the turbine is down), not a fixed list that may offer a refused action.
+            allowed = allowed_actions(
+                state, category=category, on_hold=True, turbine_down=turbine_down
+            )
             return _(
-                "{who} is on hold: only resume, cancel or feedback are allowed until it is resumed"
-            ).format(who=who)
+                "{who} is on hold: '{action}' must wait until it is resumed"
+                " (allowed now: {actions})"
+            ).format(who=who, action=act, actions=", ".join(a.value for a in allowed))
     elif action is Action.RESUME:
         return _("{who} is not on hold: there is nothing to resume").format(who=who)
     if action is Action.RESUME:
@@ -160,6 +164,13 @@ def refusal(
         return None
     return _("{who} is {state}: '{action}' is only allowed from {sources}").format(
         who=who, state=_(state.label).lower(), action=act, sources=_states(sources)
+    )
+
+
+def _held_back(state: TicketState, action: Action) -> bool:
+    """True when an open hold blocks ``action`` in ``state`` (whatever else would allow it)."""
+    return action not in _WHILE_ON_HOLD or (
+        action is Action.FEEDBACK and state is not S.ACKNOWLEDGED
     )
 
 
@@ -174,10 +185,13 @@ def allowed_actions(
     state: TicketState, *, category: Category, on_hold: bool, turbine_down: bool
 ) -> tuple[Action, ...]:
     """Every action allowed now, in :class:`Action` order."""
+    # Actions an open hold blocks are skipped up front: they are refused anyway, and asking
+    # ``refusal`` about them would recurse (its on-hold message lists these allowed actions).
     return tuple(
         a
         for a in Action
-        if refusal(state, a, category=category, on_hold=on_hold, turbine_down=turbine_down) is None
+        if not (on_hold and _held_back(state, a))
+        and refusal(state, a, category=category, on_hold=on_hold, turbine_down=turbine_down) is None
     )
 
 

@@ -87,6 +87,8 @@ CLOSED_STATES = (TicketState.CLOSED.value, TicketState.CANCELLED.value)
 FIRST_NUMBER = 1001
 #: A certificate expiring within this many days shows a warning on the board.
 CERT_WARNING_DAYS = 30
+#: The staff status of a technician who must not be dispatched or assigned.
+ON_LEAVE = "on_leave"
 
 
 def _active(method: Callable[P, R]) -> Callable[P, R]:
@@ -426,34 +428,80 @@ class Desk:
     # ------------------------------------------------------------------ policy
 
     @_active
+    def policy_digest(self) -> str:
+        """The digest of the policy in force: a cheap probe for "was a new policy loaded?".
+
+        One query on the primary-key index (the newest policy row's stored digest), no TOML
+        parsing; without a loaded policy, the shipped file's digest (cached while it is unchanged).
+        A console polls this and replans its board when it changes.
+        """
+        digest = PolicyDoc.select(PolicyDoc.digest).order_by(PolicyDoc.id.desc()).limit(1).scalar()
+        return digest if digest is not None else _shipped_policy()[2]
+
+    @_active
     def policy(self) -> PolicySet:
-        """The policy in force: the newest loaded one, else the shipped ``sla-policy.toml``."""
-        doc = PolicyDoc.select().order_by(PolicyDoc.id.desc()).first()
-        if doc is not None:
-            name, text = doc.name, doc.text
-        else:
-            path = data_dir() / "sla-policy.toml"
-            name, text = str(path), _read(path)
-        key = hashlib.sha256(text.encode("utf-8")).hexdigest()
-        if self._policy_cache is None or self._policy_cache[0] != key:
-            self._policy_cache = (key, load_policy(text, source=name))
-        return self._policy_cache[1]
+        """The policy in force: the newest loaded one, else the shipped ``sla-policy.toml``.
+
+        Parsed once per digest: a repeated call costs the :meth:`policy_digest` query only.
+        """
+        cached = self._policy_cache
+        if cached is not None and cached[0] == self.policy_digest():
+            return cached[1]
+        doc = PolicyDoc.select(PolicyDoc.name, PolicyDoc.text).order_by(PolicyDoc.id.desc()).first()
+        name, text = (doc.name, doc.text) if doc is not None else _shipped_policy()[:2]
+        policy = load_policy(text, source=name)
+        # Keyed by the digest of the text actually parsed: a policy loaded between the probe and
+        # this read is then cached under its own digest, never under the older one.
+        self._policy_cache = (policy.digest, policy)
+        return policy
 
     @_active
     def load_policy_file(self, path: str | Path) -> PolicySet:
-        """Validate and store a policy file; it is in force from now on, retroactively."""
+        """Validate and store a policy file; it is in force from now on, retroactively.
+
+        Refused, writing nothing, when it lacks a calendar some farm uses: every clock of that
+        farm could no longer be computed, so every read would fail.
+        """
         file = Path(path)
         text = _read(file)
         policy = load_policy(text, source=str(file))
         now = self.clock()
         with write_transaction(self.db):
+            # Bump first: on PostgreSQL the counter row lock serialises this check against a
+            # concurrent add_farm (which bumps before checking its calendar too).
+            seq = self._bump()  # consoles see a change and replan every clock
+            self._check_farm_calendars(policy, str(file))
+            previous = self.policy_digest()
             PolicyDoc.create(
                 name=file.name, text=text, digest=policy.digest, loaded_at=now, actor=self.actor
             )
-            seq = self._bump()  # consoles see a change and replan every clock
-            self._log(None, seq, "policy", {"policy": (None, file.name)}, now, now, policy.digest)
+            changes: dict[str, tuple[object, object]] = {"policy": (previous, policy.digest)}
+            self._log(None, seq, "policy", changes, now, now, file.name)
         self._policy_cache = None
         return policy
+
+    def _check_farm_calendars(self, policy: PolicySet, source: str) -> None:
+        """Refuse ``policy`` when a farm's calendar is not among the calendars it defines."""
+        farms: dict[str, list[str]] = {}
+        query = (
+            Farm.select(Farm.calendar, Farm.code)
+            .where(Farm.calendar.not_in(policy.calendar_names))
+            .order_by(Farm.calendar, Farm.code)
+        )
+        for calendar, code in query.tuples():
+            farms.setdefault(calendar, []).append(code)
+        if farms:
+            missing = "; ".join(
+                _('calendar "{calendar}" (farms: {farms})').format(
+                    calendar=calendar, farms=", ".join(codes)
+                )
+                for calendar, codes in farms.items()
+            )
+            raise Refused(
+                _("{source} cannot be loaded: it lacks {missing}").format(
+                    source=source, missing=missing
+                )
+            )
 
     # ------------------------------------------------------------------ reference-data writes
 
@@ -510,14 +558,25 @@ class Desk:
         phone: str = "",
         limits: dict[str, float] | None = None,
     ) -> None:
-        """Add a wind farm (``contract`` by code)."""
+        """Add a wind farm (``contract`` by code) on a calendar of the policy in force."""
         deal = None
         if contract is not None:
             deal = self._lookup(Contract, Contract.code == contract, _("contract {name}"), contract)
+
+        def known_calendar() -> None:
+            names = self.policy().calendar_names
+            if calendar not in names:
+                raise Refused(
+                    _('unknown calendar "{name}": the policy in force defines {choices}').format(
+                        name=calendar, choices=", ".join(names)
+                    )
+                )
+
         self._insert(
             Farm,
             "farm",
             code,
+            check=known_calendar,
             name_zh=name_zh,
             name_en=name_en,
             province=province,
@@ -641,12 +700,22 @@ class Desk:
                 turbine_stopped_at=at if turbine_stopped else None,
                 created_at=now,
             )
-            changes: dict[str, tuple[object, object]] = {"state": (None, TicketState.RECEIVED)}
-            if turbine_stopped:
-                changes["turbine_stopped_at"] = (None, at)
-                if unit is not None:
-                    Turbine.update(status="stopped").where(Turbine.id == unit.id).execute()
-            self._log(row.id, seq, "create", changes, at, now, title.strip())
+            # The audit trail shows what was received, not only that something was: one row per
+            # initial field (old = none), in the ticket's own transaction.
+            received: dict[str, object] = {
+                "farm": site.code,
+                "turbine": f"{site.code}-{unit.position}" if unit is not None else None,
+                "category": kind,
+                "priority": level,
+                "title": row.title,
+                "received_at": at,
+                "state": TicketState.RECEIVED,
+                "turbine_stopped_at": at if turbine_stopped else None,
+            }
+            changes = {name: (None, new) for name, new in received.items() if new is not None}
+            if turbine_stopped and unit is not None:
+                Turbine.update(status="stopped").where(Turbine.id == unit.id).execute()
+            self._log(row.id, seq, "create", changes, at, now, row.title)
         return self.ticket(number)
 
     @_active
@@ -675,6 +744,9 @@ class Desk:
             hold_reason = _enum(HoldReason, reason, _("hold reason"))
         with write_transaction(self.db):
             row = self._locked(number, expected_version)
+            # The technician first: "nobody" or someone on leave is the real problem, whatever
+            # the ticket's state.
+            staff = self._technician(technician) if action is Action.DISPATCH else None
             before = self._snapshots(Ticket.id == row.id)[0].timeline  # read under the lock
             state = TicketState(row.state)
             after_state, after = lifecycle.apply(
@@ -695,8 +767,7 @@ class Desk:
             fields.pop("state", None)
             if after_state is not state:
                 fields["state"] = after_state.value
-            if action is Action.DISPATCH:
-                staff = self._technician(technician)
+            if staff is not None:
                 changes["owner"] = (row.owner.login if row.owner_id else None, staff.login)
                 fields["owner"] = staff.id
             note = self._update_holds(row, action, hold_reason, evidence, reason, at, changes)
@@ -767,6 +838,7 @@ class Desk:
         now = self.clock()
         with write_transaction(self.db):
             row = self._locked(number, expected_version)
+            staff = self._technician(technician)  # before the state: name the real problem
             state = TicketState(row.state)
             if state not in lifecycle.ASSIGNABLE_STATES:
                 raise Refused(
@@ -779,7 +851,6 @@ class Desk:
                         states=", ".join(_(s.label).lower() for s in lifecycle.ASSIGNABLE_STATES),
                     )
                 )
-            staff = self._technician(technician)
             if row.owner_id == staff.id:
                 raise Refused(
                     _("ticket {number} is already assigned to {login}").format(
@@ -922,15 +993,28 @@ class Desk:
         return int(ChangeCounter.select(ChangeCounter.value).where(ChangeCounter.id == 1).scalar())
 
     def _insert(
-        self, model: type[Any], what: str, code: str, *, key: Any = None, **values: Any
+        self,
+        model: type[Any],
+        what: str,
+        code: str,
+        *,
+        key: Any = None,
+        check: Callable[[], None] | None = None,
+        **values: Any,
     ) -> None:
-        """Insert a reference row, refusing a duplicate code."""
+        """Insert a reference row, refusing a duplicate code or what ``check`` raises.
+
+        The counter is bumped first so that, on PostgreSQL, ``check`` runs after any concurrent
+        write transaction has committed (they queue on the counter row); a refusal rolls it back.
+        """
         column = key if key is not None else model.code
         with write_transaction(self.db):
+            self._bump()
+            if check is not None:
+                check()
             if model.select().where(column == code).exists():
                 raise Refused(_("{what} {code} already exists").format(what=_(what), code=code))
             model.create(**{column.name: code}, **values)
-            self._bump()
 
     # ------------------------------------------------------------------ internals: reads
 
@@ -954,11 +1038,18 @@ class Desk:
         )
 
     def _technician(self, login: str | None) -> Staff:
+        """The staff row of a technician who can be sent out: exists, technician, not on leave.
+
+        Off shift is allowed: call-outs outside the shift happen.
+        """
         if not login:
             raise Refused(_("dispatch needs a technician"))
         staff = self._lookup(Staff, Staff.login == login, _("technician {name}"), login)
         if Role.TECHNICIAN.value not in staff.role_list():
             raise Refused(_("{login} is not a technician").format(login=login))
+        if staff.status == ON_LEAVE:
+            name = staff.name_zh if current_language() == "zh_CN" else staff.name_en
+            raise Refused(_("{name} ({login}) is on leave").format(name=name, login=login))
         return staff
 
     def _holds_of(self, ticket_id: int) -> list[Hold]:
@@ -1150,6 +1241,23 @@ def _snapshot(row: tuple[Any, ...], holds: Sequence[HoldSpan], zh: bool) -> Tick
         timeline=timeline,
         change_seq=change_seq,
     )
+
+
+def _shipped_policy() -> tuple[str, str, str]:
+    """The shipped policy file as (source name, text, digest); read again only when it changes."""
+    path = data_dir() / "sla-policy.toml"
+    try:
+        stamp = path.stat()
+    except OSError:
+        return _read_policy(path, 0, 0)  # _read raises the one-line error
+    return _read_policy(path, stamp.st_mtime_ns, stamp.st_size)
+
+
+@functools.lru_cache(maxsize=4)
+def _read_policy(path: Path, mtime_ns: int, size: int) -> tuple[str, str, str]:
+    """``path``'s text and digest; ``mtime_ns`` and ``size`` only key the cache."""
+    text = _read(path)
+    return str(path), text, hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def _read(path: Path) -> str:

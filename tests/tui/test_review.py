@@ -98,3 +98,39 @@ async def test_colon_after_a_refused_command_starts_a_new_one(
         await settle(app, pilot)
         assert app.screen is app.main and app.main.queue.filter.text == "farm:DBC"
     desk.close()
+
+
+async def test_new_ticket_with_turbine_stopped_starts_downtime(
+    demo_db: Callable[[str], str], make_app: Callable[..., WindApp]
+) -> None:
+    from windtui.tui.screens.forms import NewTicketForm
+
+    url = demo_db("en")
+    desk = Desk.open(url, now=NOW, actor="tester")
+    other = colleague(url)
+    numbers = {t.number for t in other.tickets(include_closed=True)}
+    app = make_app(desk)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await pilot.press("n")
+        await settle(app, pilot)
+        form = app.screen
+        assert isinstance(form, NewTicketForm)
+        await pilot.press("enter", "down", "enter")  # the first farm
+        await settle(app, pilot)
+        await pilot.press("tab", *"A07", "tab", "tab", "tab", "tab", *"Gearbox trip")
+        await pilot.press("tab", "tab", "tab", "tab")  # description, reporter, contact
+        stopped = form.query_one("#turbine_stopped")
+        assert form.focused is stopped
+        assert "[ ]" in str(stopped.render())  # the state reads in plain text (NO_COLOR)
+        await pilot.press("space")
+        assert "[x]" in str(stopped.render())
+        await pilot.press("enter")  # submits, as on every field (it used to untick the box)
+        await settle(app, pilot)
+        assert app.screen is app.main
+    created = [t for t in other.tickets(include_closed=True) if t.number not in numbers]
+    assert len(created) == 1 and created[0].title == "Gearbox trip"
+    assert created[0].timeline.turbine_stopped_at == NOW
+    assert other.detail(created[0].number).downtime is not None
+    desk.close()
+    other.close()

@@ -18,6 +18,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
+from textual.content import Content
 from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widget import Widget
@@ -198,6 +199,27 @@ class FilterPicker(Vertical, can_focus=False):
     def _selected(self, event: OptionList.OptionSelected) -> None:
         event.stop()
         self._set_value(event.option.id)
+
+
+class TickBox(Checkbox, inherit_bindings=False):
+    """A checkbox whose state reads as text: ``[x]`` ticked, ``[ ]`` not; Space ticks it.
+
+    Textual's Checkbox always draws ``▐X▌`` and tells the states apart by colour only, so it
+    looks ticked when it is not, and with NO_COLOR (or a monochrome SSH client) it says nothing.
+    It also toggles on Enter, where every other field submits the form: ticking with Space and
+    submitting with Enter (as the hint says) untick the box and create the ticket without its
+    downtime. Here Enter submits, like everywhere else in a form.
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("space", "toggle_button", N_("Toggle"), show=False, id="form.toggle"),
+        Binding("enter", "screen.submit", N_("Submit"), show=False, id="form.enter_submit"),
+    ]
+
+    @property
+    def _button(self) -> Content:
+        style = self.get_visual_style("toggle--button")
+        return Content.assemble("[", ("x" if self.value else " ", style), "]")
 
 
 class FormScreen(ModalScreen[DeskRequest | None]):
@@ -399,7 +421,7 @@ class NewTicketForm(FormScreen):
         yield from self.row(
             "turbine_stopped",
             _("Turbine stopped"),
-            Checkbox(
+            TickBox(
                 _("the turbine is stopped (starts downtime)"), id="turbine_stopped", compact=True
             ),
         )

@@ -4,13 +4,17 @@ sort arrows, form errors, command line, translations, at-risk marker, technician
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
+from datetime import timedelta
+from pathlib import Path
 
 from textual import events
 from textual.keys import _character_to_key
 from textual.pilot import Pilot
 
-from windtui.domain.model import TicketState
+from windtui.domain.model import Action, Category, ClockState, Priority, Target, TicketState
+from windtui.paths import data_dir
 from windtui.services.desk import Desk
 from windtui.tui.app import WindApp
 
@@ -134,3 +138,106 @@ async def test_new_ticket_with_turbine_stopped_starts_downtime(
     assert other.detail(created[0].number).downtime is not None
     desk.close()
     other.close()
+
+
+def _policy_with(tmp_path: Path, old: str, new: str) -> Path:
+    """The shipped policy with one line changed, as a file to load."""
+    text = (data_dir() / "sla-policy.toml").read_text("utf-8")
+    assert old in text
+    path = tmp_path / "policy.toml"
+    path.write_text(text.replace(old, new, 1), "utf-8")
+    return path
+
+
+async def test_a_policy_loaded_at_another_desk_replans_the_console(
+    demo_db: Callable[[str], str], make_app: Callable[..., WindApp], tmp_path: Path
+) -> None:
+    url = demo_db("en")
+    desk = Desk.open(url, now=NOW, actor="tester")
+    other = colleague(url)
+    received = next(t for t in other.open_tickets() if t.state is TicketState.RECEIVED)
+    app = make_app(desk)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        before = app.state.board.next_due(received.id)
+        assert before is not None and before[0] is Target.ACKNOWLEDGE
+        other.load_policy_file(_policy_with(tmp_path, 'acknowledge = "1h"', 'acknowledge = "5h"'))
+        await asyncio.to_thread(app.poll_once, -1)  # the poll worker's step, in a thread
+        await settle(app, pilot)
+        after = app.state.board.next_due(received.id)
+        assert after is not None and after[1] - before[1] == timedelta(hours=4)
+        # ...and the queue is in the order a console started now shows.
+        fresh = make_app(Desk.open(url, now=NOW, actor="third"))
+        async with fresh.run_test(size=SIZE) as fresh_pilot:
+            await settle(fresh, fresh_pilot)
+            assert app.main.queue.keys == fresh.main.queue.keys
+        fresh.desk.close()
+    desk.close()
+    other.close()
+
+
+async def test_every_console_shows_the_same_order_after_a_hold(
+    demo_db: Callable[[str], str], make_app: Callable[..., WindApp]
+) -> None:
+    """A console that saw a breached ticket go on hold orders it as a fresh console does."""
+    url = demo_db("en")
+    desk = Desk.open(url, now=NOW, actor="tester")
+    other = colleague(url)
+    app = make_app(desk)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        breached = [
+            t
+            for t in other.open_tickets()
+            if t.hold is None
+            and t.state in (TicketState.DISPATCHED, TicketState.ON_SITE)
+            and any(c.state is ClockState.BREACHED for c in app.state.board.clocks(t.id, NOW))
+        ]
+        assert breached
+        for t in breached[:3]:
+            other.act(t.number, Action.HOLD, reason="weather", evidence="gusts 21 m/s")
+        await asyncio.to_thread(app.poll_once, -1)  # the poll worker's step, in a thread
+        await settle(app, pilot)
+        fresh = make_app(Desk.open(url, now=NOW, actor="third"))
+        async with fresh.run_test(size=SIZE) as fresh_pilot:
+            await settle(fresh, fresh_pilot)
+            assert app.main.queue.keys == fresh.main.queue.keys
+            # the held breaches keep their place among the breaches, in both
+            first = app.main.queue.keys.index(breached[0].id)
+            assert app.state.board.next_due(breached[0].id) is not None
+            assert first < len(app.main.queue.keys) - 1
+        fresh.desk.close()
+    desk.close()
+    other.close()
+
+
+async def test_equal_due_instants_sort_by_number_whatever_the_arrival_order(
+    demo_db: Callable[[str], str], make_app: Callable[..., WindApp]
+) -> None:
+    """Ties must not follow the order tickets reached this console (load versus polls)."""
+    url = demo_db("en")
+    desk = Desk.open(url, now=NOW, actor="tester")
+    at = NOW - timedelta(minutes=10)
+    twins = [
+        desk.create_ticket(
+            farm="DBC",
+            category=Category.FAULT,
+            priority=Priority.P2,
+            title=f"twin {n}",
+            at=at,
+            turbine="DBC-A07",
+        ).id
+        for n in (1, 2)
+    ]
+    app = make_app(desk)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        queue = app.main.queue
+        assert app.state.board.next_due(twins[0]) == app.state.board.next_due(twins[1])
+        order = [k for k in queue.keys if k in twins]
+        assert order == sorted(twins, key=lambda i: app.state.tickets[i].number)
+        # The same tickets, arrived in the other order (a poll re-adding the first twin).
+        app.state.tickets[twins[0]] = app.state.tickets.pop(twins[0])
+        queue.data_changed()
+        assert [k for k in queue.keys if k in twins] == order
+    desk.close()

@@ -396,6 +396,8 @@ class WindApp(App[int]):
         self.state = DeskState(board=_EmptyBoard(), now=self.clock(), timezone=self.config.timezone)
         self.seq = 0
         """High-water mark of ``desk.changed_since``."""
+        self.policy_digest = ""
+        """Digest of the SLA policy the board plans with (the poll compares the desk's)."""
         self.alerts_seen: list[tuple[int, Target, ClockState]] = []
         """Every alert raised so far (tests and the benchmark read it)."""
         self._wake = threading.Event()
@@ -425,6 +427,7 @@ class WindApp(App[int]):
         """Read everything the panes show (thread) and hand it to the UI."""
         desk = self.desk
         try:
+            digest = desk.policy_digest()
             policy = desk.policy()
             tickets = desk.open_tickets()
             mark = max((t.change_seq for t in tickets), default=0)
@@ -440,15 +443,22 @@ class WindApp(App[int]):
         except WindtuiError as error:
             self.call_from_thread(self.notify, str(error), severity="error", timeout=30)
             return
-        self.call_from_thread(self._install, board, [*tickets, *late], techs, mark)
+        self.call_from_thread(self._install, board, [*tickets, *late], techs, mark, digest)
         # Import the detail screen here, off the UI thread: the first Enter would pay ~25 ms.
         import windtui.tui.screens.detail  # noqa: F401
 
     def _install(
-        self, board: Board, tickets: list[TicketSnapshot], techs: list[TechnicianRecord], mark: int
+        self,
+        board: Board,
+        tickets: list[TicketSnapshot],
+        techs: list[TechnicianRecord],
+        mark: int,
+        digest: str,
     ) -> None:
         state = self.state
         state.board = board
+        state.plans += 1
+        self.policy_digest = digest
         state.tickets = {t.id: t for t in tickets if t.state.is_open}
         state.technicians = techs
         state.loaded = True
@@ -521,19 +531,41 @@ class WindApp(App[int]):
             last = self.desk.data_version()
 
     def poll_once(self, last_version: int | None = None) -> bool:
-        """One poll (thread): load changes when ``data_version`` moved. True when it loaded."""
+        """One poll (thread): load changes when ``data_version`` moved. True when it loaded.
+
+        A new SLA policy (``windtui policy load`` at any desk) changes no ticket, only the
+        policy digest: it is probed here too, and the board replans with the new policy.
+        """
         desk = self.desk
         try:
             if last_version is not None and desk.data_version() == last_version:
                 return False
             mark, changed = desk.changed_since(self.seq)
             techs = desk.technicians() if changed else None
+            digest = desk.policy_digest()
+            policy = desk.policy() if digest != self.policy_digest else None
         except WindtuiError as error:
             self.call_from_thread(self.notify, str(error), severity="error")
             return False
+        if policy is not None:
+            self.call_from_thread(self.apply_policy, policy, digest)
         if changed:
             self.call_from_thread(self.apply_changes, changed, techs, mark)
-        return bool(changed)
+        return bool(changed) or policy is not None
+
+    def apply_policy(self, policy: PolicySet, digest: str) -> None:
+        """Replan every clock with a new SLA policy and repaint (UI thread)."""
+        state = self.state
+        if not state.loaded or digest == self.policy_digest:
+            return
+        self.policy_digest = digest
+        state.board.set_policy(policy)  # type: ignore[attr-defined]
+        state.plans += 1
+        self._refresh_board()
+        if self.main.is_mounted:
+            self.main.data_changed(tickets=True)
+            self.main.tick()
+        self.notify(_("New SLA policy in force: every clock recalculated"))
 
     def apply_changes(
         self,
@@ -554,6 +586,7 @@ class WindApp(App[int]):
             elif state.tickets.pop(t.id, None) is not None:
                 board.remove(t.id)
         upsert_all(board, upserts)
+        state.plans += 1
         if mark is not None:
             self.seq = max(self.seq, mark)
         if techs is not None:

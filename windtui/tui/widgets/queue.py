@@ -42,13 +42,15 @@ FILTER_DEBOUNCE_S = 0.15
 """The live filter applies this long after the last key typed (Enter applies at once)."""
 STATIC_CACHE_ROWS = 4096
 """Formatted rows kept (LRU): a few screens of paging back and forth never reformat a row."""
-_FAR = (1, 0.0)  # sort key of tickets without a running clock: after every due one
 
 
 def _due_key(state: DeskState) -> Callable[[TicketSnapshot], Any]:
+    # Tickets without a running clock go after every due one. The ticket number breaks ties:
+    # without it equal instants keep the order tickets arrived in, which differs from console to
+    # console (start-up load versus later polls).
     def key(t: TicketSnapshot) -> Any:
         due = state.board.next_due(t.id)
-        return (0, due[1].timestamp()) if due else _FAR
+        return (0, due[1].timestamp(), t.number) if due else (1, 0.0, t.number)
 
     return key
 
@@ -109,7 +111,9 @@ class TicketQueue(LineTable):
         self.sort_by = "due"
         self.sort_reverse = False
         self._ordered: dict[tuple[str, bool], list[int]] = {}
-        """Every ticket id sorted per (sort, reverse), until the tickets change."""
+        """Every ticket id sorted per (sort, reverse), valid while ``state.plans`` is unchanged."""
+        self._ordered_plans = -1
+        """``state.plans`` when ``_ordered`` was computed."""
         self._static: LRUCache[tuple[Hashable, int, str], tuple[Cell, ...]] = LRUCache(
             STATIC_CACHE_ROWS
         )
@@ -122,7 +126,11 @@ class TicketQueue(LineTable):
         self.rebuild()
 
     def _sorted_ids(self) -> list[int]:
-        """Every open ticket id in the current sort order (cached until the tickets change)."""
+        """Every open ticket id in the current sort order (cached until the board's plans
+        change: a replan moves due instants even when no ticket was added or removed)."""
+        if self._ordered_plans != self.state.plans:
+            self._ordered.clear()
+            self._ordered_plans = self.state.plans
         order = (self.sort_by, self.sort_reverse)
         ids = self._ordered.get(order)
         if ids is None:

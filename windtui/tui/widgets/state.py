@@ -37,3 +37,6 @@ class DeskState:
     now: datetime = field(default_factory=lambda: datetime.now(UTC))
     timezone: str = "Asia/Shanghai"
     loaded: bool = False
+    plans: int = 0
+    """Bumped by the app whenever the board's plans may have changed (load, upsert, remove,
+    new policy): views that cache an order by due instant recompute it when this moves."""

@@ -10,9 +10,10 @@ from textual.widgets import Input
 from windtui.domain.model import Action, Category, ClockState, Priority, TicketState
 from windtui.i18n import _, catalog_ids, set_language
 from windtui.services.desk import Desk
-from windtui.tui.app import ConfirmScreen, MainScreen, WindApp, next_step
+from windtui.tui.app import MainScreen, WindApp, next_step
 from windtui.tui.filtering import FilterError, parse_filter
 from windtui.tui.keymap import ConsoleConfig, all_bindings, parse_config, unknown_binding_ids
+from windtui.tui.screens.confirm import ConfirmScreen
 from windtui.tui.widgets.board import TechnicianBoard
 from windtui.tui.widgets.cells import fit, format_remaining, percent_bar
 from windtui.tui.widgets.countdown import DeadlineList
@@ -248,7 +249,9 @@ async def test_refused_action_shows_an_error_and_changes_nothing(demo_desk: Desk
         await pilot.press("a")  # ack an on-site ticket: the lifecycle refuses
         await settle(app, pilot)
         assert demo_desk.ticket(ticket.number).version == ticket.version
-        assert any(n.severity == "error" for n in app._notifications)
+        assert [n.message for n in app._notifications if n.severity == "warning"] == [
+            f"Acknowledge is not allowed for ticket {ticket.number} (On site)"
+        ]
 
 
 async def test_hold_key_opens_the_hold_form_and_quit_asks_when_it_has_input(
@@ -387,3 +390,11 @@ def test_queue_clock_is_the_running_one_it_is_sorted_by_never_a_stopped_breach()
     assert next_clock((repair_late, report, review), Target.REVIEW) is review
     assert next_clock((repair_late, held)) is held  # only a paused clock left: show the hold
     assert next_clock((repair_late,)) is None
+
+
+def test_readme_lists_every_binding_id() -> None:
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text("utf-8")
+    missing = sorted({b.id for _o, b in all_bindings() if f"`{b.id}`" not in readme})
+    assert not missing, f"binding ids missing from README: {missing}"

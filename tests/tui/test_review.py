@@ -241,3 +241,78 @@ async def test_equal_due_instants_sort_by_number_whatever_the_arrival_order(
         queue.data_changed()
         assert [k for k in queue.keys if k in twins] == order
     desk.close()
+
+
+def _toasts(app: WindApp) -> list[str]:
+    return [str(n.message) for n in app._notifications]
+
+
+async def test_action_menu_on_queue_and_detail_runs_keyless_steps(
+    demo_db: Callable[[str], str], make_app: Callable[..., WindApp]
+) -> None:
+    from windtui.tui.actions import ActionMenu
+    from windtui.tui.screens.detail import DetailScreen
+    from windtui.tui.screens.forms import ResumeForm
+
+    url = demo_db("en")
+    desk = Desk.open(url, now=NOW, actor="tester")
+    other = colleague(url)
+    onsite = next(
+        t for t in other.open_tickets() if t.state is TicketState.ON_SITE and t.hold is None
+    )
+    app = make_app(desk)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        app.main.queue.select_key(onsite.id)
+        await pilot.press("m")
+        await settle(app, pilot)
+        menu = app.screen
+        assert isinstance(menu, ActionMenu)
+        labels = [label for _name, label, _key in menu.entries]
+        assert "Resolve" in labels and "Hold" in labels and "Priority/category" in labels
+        keys = {name: key for name, _label, key in menu.entries}
+        assert keys["hold"] == "h" and keys["resolve"] is None
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.screen is app.main and other.ticket(onsite.number).version == onsite.version
+
+        # On the detail screen the old one-letter steps are gone: g and s do nothing there.
+        await pilot.press("enter")
+        await settle(app, pilot)
+        detail = app.screen
+        assert isinstance(detail, DetailScreen)
+        await pilot.press("s", "g", "v")
+        await settle(app, pilot)
+        assert other.ticket(onsite.number).version == onsite.version
+        # ...Resolve is in the menu.
+        await pilot.press("m")
+        await settle(app, pilot)
+        menu = app.screen
+        assert isinstance(menu, ActionMenu)
+        index = [name for name, _label, _key in menu.entries].index("resolve")
+        await pilot.press(*["down"] * index, "enter")
+        await settle(app, pilot)
+        assert app.screen is detail
+        assert other.ticket(onsite.number).state is TicketState.RESOLVED
+        # x on a resolved ticket: refused, and said so.
+        await pilot.press("x")
+        await settle(app, pilot)
+        assert f"Cancel is not allowed for ticket {onsite.number} (Resolved)" in _toasts(app)
+        assert app.screen is detail
+    held = next(t for t in other.open_tickets() if t.hold is not None)
+    app = make_app(desk)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        # r does the same on both screens: the resume form with its optional note.
+        app.main.queue.select_key(held.id)
+        await pilot.press("r")
+        await settle(app, pilot)
+        assert isinstance(app.screen, ResumeForm)
+        await pilot.press("escape")
+        await pilot.press("enter")
+        await settle(app, pilot)
+        await pilot.press("r")
+        await settle(app, pilot)
+        assert isinstance(app.screen, ResumeForm)
+    desk.close()
+    other.close()

@@ -29,7 +29,7 @@ from textual.actions import SkipAction
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Container
-from textual.screen import ModalScreen, Screen
+from textual.screen import Screen
 from textual.widgets import Footer, Input, Static
 from textual.worker import get_current_worker
 
@@ -39,6 +39,13 @@ from windtui.domain.policy import PolicySet
 from windtui.errors import WindtuiError
 from windtui.i18n import _, set_language
 from windtui.services.records import TechnicianRecord, TicketSnapshot
+from windtui.tui.actions import (
+    RECLASSIFY,
+    allowed_for,
+    open_action_menu,
+    run_ticket_action,
+    ticket_bindings,
+)
 from windtui.tui.commands import DeskCommands
 from windtui.tui.keymap import N_, ConsoleConfig, load_config, translate_bindings
 from windtui.tui.requests import (
@@ -48,7 +55,6 @@ from windtui.tui.requests import (
     NewTicketRequest,
     ReclassifyRequest,
 )
-from windtui.tui.screens.confirm import ConfirmScreen, confirm_quit
 from windtui.tui.widgets.board import BoardPane, TechnicianBoard
 from windtui.tui.widgets.countdown import CountdownPane, DeadlineList
 from windtui.tui.widgets.header import DeskClock, DeskCounts, DeskHeader
@@ -84,12 +90,7 @@ FORWARD = (
 
 def next_step(ticket: TicketSnapshot) -> Action | None:
     """The forward action ``space`` performs on ``ticket`` now, or None (e.g. while on hold)."""
-    allowed = lifecycle.allowed_actions(
-        ticket.state,
-        category=ticket.category,
-        on_hold=lifecycle.is_on_hold(ticket.timeline),
-        turbine_down=lifecycle.is_turbine_down(ticket.timeline),
-    )
+    allowed = allowed_for(ticket)
     return next((a for a in FORWARD if a in allowed), None)
 
 
@@ -149,16 +150,7 @@ class MainScreen(Screen[None]):
         Binding("escape", "back", N_("Back"), show=False, id="app.back"),
         Binding("q", "app.request_quit", N_("Quit"), id="app.quit"),
         Binding("enter", "open_ticket", N_("Open"), id="ticket.open"),
-        Binding("space", "next_step", N_("Next step"), id="ticket.next"),
-        Binding("a", "act('ack')", N_("Acknowledge"), show=False, id="ticket.ack"),
-        Binding("f", "act('feedback')", N_("Give feedback"), show=False, id="ticket.feedback"),
-        Binding("d", "act('dispatch')", N_("Dispatch"), id="ticket.dispatch"),
-        Binding("h", "act('hold')", N_("Hold"), id="ticket.hold"),
-        Binding("r", "act('resume')", N_("Resume"), show=False, id="ticket.resume"),
-        Binding("x", "act('cancel')", N_("Cancel"), show=False, id="ticket.cancel"),
-        Binding("o", "act('reopen')", N_("Reopen"), show=False, id="ticket.reopen"),
-        Binding("n", "new_ticket", N_("New ticket"), id="ticket.new"),
-        Binding("p", "reclassify", N_("Priority/category"), show=False, id="ticket.reclassify"),
+        *ticket_bindings(),  # the same ticket keys as the detail screen
     ]
 
     def __init__(self, state: DeskState) -> None:
@@ -316,12 +308,13 @@ class MainScreen(Screen[None]):
 
     def action_reclassify(self) -> None:
         """``p``: change the selected ticket's priority or category (through its form)."""
-        from windtui.tui.screens.forms import ReclassifyForm
+        self.action_act(RECLASSIFY)
 
-        if (ticket := self._require_ticket()) is None:
-            return
-        form = ReclassifyForm(ticket.number, ticket.version, ticket.priority, ticket.category)
-        self.app.push_screen(form, self.app.perform_if_request)  # type: ignore[attr-defined]
+    def action_menu(self) -> None:
+        """``m``: the menu of every action the selected ticket allows now."""
+        if (ticket := self._require_ticket()) is not None:
+            app: WindApp = self.app  # type: ignore[assignment]
+            open_action_menu(self, ticket, allowed_for(ticket), app.perform_if_request)
 
     def action_next_step(self) -> None:
         """``space``: perform the selected ticket's next lifecycle step."""
@@ -339,27 +332,12 @@ class MainScreen(Screen[None]):
         self.action_act(action.value)
 
     def action_act(self, action_name: str) -> None:
-        """Run ``action_name`` on the selected ticket, through its form when it needs input."""
-        from windtui.tui.screens import forms
-
+        """Run ``action_name`` on the selected ticket, through its form when it needs input;
+        an action the ticket does not allow now is refused with a toast."""
         if (ticket := self._require_ticket()) is None:
             return
-        action = Action(action_name)
-        number, version = ticket.number, ticket.version
-        form: ModalScreen[Any] | None = None
-        if action is Action.HOLD:
-            form = forms.HoldForm(number, version)
-        elif action is Action.RESUME:
-            form = forms.ResumeForm(number, version)
-        elif action in (Action.CANCEL, Action.REOPEN):
-            form = forms.ReasonForm(number, version, action)
-        elif action is Action.DISPATCH:
-            form = forms.AssignForm(number, version, Action.DISPATCH)
         app: WindApp = self.app  # type: ignore[assignment]
-        if form is not None:
-            app.push_screen(form, app.perform_if_request)
-        else:
-            app.perform(ActionRequest(number, action, expected_version=version))
+        run_ticket_action(self, ticket, allowed_for(ticket), action_name, app.perform_if_request)
 
 
 class WindApp(App[int]):
@@ -701,6 +679,8 @@ class WindApp(App[int]):
     def action_request_quit(self) -> None:
         """Quit; asks first when the top screen is a form with unsaved input."""
         if getattr(self.screen, "has_unsaved_input", False):
+            from windtui.tui.screens.confirm import confirm_quit
+
             self.push_screen(confirm_quit(), lambda yes: self.exit(0) if yes else None)
         else:
             self.exit(0)
@@ -792,4 +772,4 @@ def run_console(
     return int(code or app.return_code or 0)
 
 
-__all__ = ["ConfirmScreen", "MainScreen", "WindApp", "next_step", "run_console"]
+__all__ = ["MainScreen", "WindApp", "next_step", "run_console"]

@@ -100,14 +100,26 @@ def load_config(path: Path | None = None) -> ConsoleConfig:
 
 def all_bindings() -> list[tuple[str, Binding]]:
     """Every console binding with the class that declares it (for docs, help and validation)."""
+    from windtui.tui.actions import ActionMenu
     from windtui.tui.app import MainScreen, WindApp  # lazy: the widgets import this module
+    from windtui.tui.screens.detail import DetailScreen
     from windtui.tui.widgets.board import TechnicianBoard
     from windtui.tui.widgets.countdown import CountdownPane
     from windtui.tui.widgets.queue import TicketQueue
     from windtui.tui.widgets.table import LineTable
 
     found: list[tuple[str, Binding]] = []
-    for owner in (WindApp, MainScreen, LineTable, TicketQueue, CountdownPane, TechnicianBoard):
+    owners = (
+        WindApp,
+        MainScreen,
+        LineTable,
+        TicketQueue,
+        CountdownPane,
+        TechnicianBoard,
+        DetailScreen,
+        ActionMenu,
+    )
+    for owner in owners:
         for binding in owner.__dict__.get("BINDINGS", []):
             if isinstance(binding, Binding):
                 found.append((owner.__name__, binding))

@@ -1,5 +1,5 @@
 """The ticket detail screen: every field, the 7-clock SLA chain, downtime, holds, the event log,
-and a key for every action the lifecycle allows right now.
+and the actions the lifecycle allows right now (the queue's keys, and the ``m`` menu for all).
 
 The ticket is read with ``app.desk.detail(number)`` in a thread worker. Clocks are re-rendered at
 1 Hz from the loaded detail (running clocks count down to their ``due`` instant); the detail is
@@ -25,7 +25,6 @@ from textual.screen import Screen
 from textual.widgets import Footer, Label, Static
 from textual.worker import Worker
 
-from windtui.domain.lifecycle import ASSIGNABLE_STATES
 from windtui.domain.model import (
     Action,
     Category,
@@ -38,33 +37,20 @@ from windtui.domain.model import (
 from windtui.errors import WindtuiError
 from windtui.i18n import _
 from windtui.services.records import EventRecord, FarmRecord, HoldRecord, TicketDetail
+from windtui.tui.actions import (
+    RECLASSIFY,
+    bound_keys,
+    entry_label,
+    menu_entries,
+    open_action_menu,
+    run_ticket_action,
+    ticket_bindings,
+)
 from windtui.tui.keymap import N_, translate_bindings
-from windtui.tui.requests import ActionRequest, DeskRequest
-from windtui.tui.screens.forms import AssignForm, ReclassifyForm, farm_name, form_for
+from windtui.tui.requests import DeskRequest
+from windtui.tui.screens.forms import NewTicketForm, farm_name
 from windtui.tui.widgets.cells import format_elapsed
 from windtui.tui.widgets.clockbar import ClockBar, downtime_line, live_reading
-
-ACTION_KEYS: dict[Action, str] = {
-    # Same keys (and ids) as the main screen's queue: a f d h r x o.
-    Action.ACK: "a",
-    Action.FEEDBACK: "f",
-    Action.DISPATCH: "d",
-    Action.HOLD: "h",
-    Action.RESUME: "r",
-    Action.CANCEL: "x",
-    Action.REOPEN: "o",
-    # Only here: the field and back-office steps.
-    Action.DEPART: "g",
-    Action.ARRIVE: "v",
-    Action.RESOLVE: "s",
-    Action.SUBMIT: "u",
-    Action.APPROVE: "y",  # not "p": that is priority/category on both screens
-    Action.RETURN: "w",
-    Action.FOLLOWUP: "b",
-    Action.CLOSE: "c",
-    Action.RESTORE: "t",
-}
-"""Default key of each ticket action on the detail screen (remappable by id ``ticket.<action>``)."""
 
 # Values of these event fields are enum codes; show their translated labels.
 _FIELD_ENUMS: dict[str, type[TicketState | Priority | Category | HoldReason]] = {
@@ -253,13 +239,8 @@ class DetailScreen(Screen[None]):
         Binding("ctrl+r", "reload", N_("Reload"), id="detail.reload"),
         Binding("question_mark", "help", N_("Help"), id="detail.help"),
         Binding("colon", "command_line", N_("Command"), id="detail.command", priority=True),
-        Binding("space", "next_step", N_("Next step"), id="detail.next"),
-        Binding("A", "assign", N_("Assign technician"), id="ticket.assign"),
-        Binding("p", "reclassify", N_("Priority/category"), id="ticket.reclassify"),
-        *(
-            Binding(key, f"act('{action.value}')", action.label, id=f"ticket.{action.value}")
-            for action, key in ACTION_KEYS.items()
-        ),
+        # The queue's ticket keys, same ids and meaning; the rarer steps are in the m menu.
+        *ticket_bindings(),
     ]
     AUTO_FOCUS = "#detail-body"
 
@@ -391,73 +372,57 @@ class DetailScreen(Screen[None]):
     # -- actions ----------------------------------------------------------------------------
 
     def _render_actions(self) -> None:
+        """The allowed actions with their keys; the keyless ones under ``m``."""
         detail = self.detail
         line = Text()
         if detail is None:
             return
-        keys = self._action_keys()
-        for action in detail.allowed_actions:
+        keys = bound_keys(self)
+        menu_key = self._menu_key()
+        for name in menu_entries(detail.ticket, detail.allowed_actions):
             if line:
                 line.append("  ")
-            line.append(f" {keys.get(action.value, '?')} ", style="reverse bold")
-            line.append(" " + _(action.label))
-        if not detail.allowed_actions:
+            line.append(f" {keys.get(name, menu_key)} ", style="reverse bold")
+            line.append(" " + entry_label(name))
+        if not line:
             line.append(_("no actions allowed in this state"), style="dim")
         self.query_one("#detail-actions", Static).update(line)
 
-    def _action_keys(self) -> dict[str, str]:
-        """Action value -> displayed key, from the live bindings (so keymap remaps show)."""
-        keys: dict[str, str] = {}
+    def _menu_key(self) -> str:
+        """The key that opens the action menu (remappable)."""
         for active in self.active_bindings.values():
-            action = active.binding.action
-            if action.startswith("act('"):
-                keys.setdefault(action[5:-2], self.app.get_key_display(active.binding))
-        return keys
+            if active.binding.action == "menu":
+                return self.app.get_key_display(active.binding)
+        return "m"
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """Only the lifecycle's allowed actions are enabled (others vanish from the Footer)."""
-        if action == "act":
-            if self.detail is None:
-                return False
-            return Action(str(parameters[0])) in self.detail.allowed_actions
-        if action == "next_step":
-            return self.detail is not None and self._next_action() is not None
-        if action == "assign":
-            return self.detail is not None and self.detail.ticket.state in ASSIGNABLE_STATES
-        if action == "reclassify":  # closed and cancelled tickets are history (desk rule)
-            return self.detail is not None and self.detail.ticket.state.is_open
+        """Ticket keys need a loaded ticket; whether the ticket allows the action is checked
+        when the key is pressed, so a refused key says why instead of doing nothing."""
+        if action in ("act", "next_step", "menu", RECLASSIFY):
+            return self.detail is not None
         return True
 
     def action_act(self, name: str) -> None:
-        """Run ``name`` on the ticket: via its form when it needs input, else directly."""
+        """Run ``name`` on the ticket: via its form when it needs input, else directly;
+        refused with a toast when the ticket does not allow it now."""
         detail = self.detail
-        if detail is None:
-            return
-        action = Action(name)
-        if action not in detail.allowed_actions:
-            self.notify(
-                _("{action} is not allowed now").format(action=_(action.label)), severity="warning"
-            )
-            return
-        number, version = detail.ticket.number, detail.ticket.version
-        form = form_for(action, number, version)
-        if form is not None:
-            self.app.push_screen(form, self._perform)
-        else:
-            self._perform(ActionRequest(number, action, expected_version=version))
-
-    def action_assign(self) -> None:
-        """(Re)assign the ticket to a technician without changing its state."""
-        if self.detail is not None:
-            t = self.detail.ticket
-            self.app.push_screen(AssignForm(t.number, t.version, "assign"), self._perform)
+        if detail is not None:
+            run_ticket_action(self, detail.ticket, detail.allowed_actions, name, self._perform)
 
     def action_reclassify(self) -> None:
         """Change the ticket's priority and/or category through :class:`ReclassifyForm`."""
-        if self.detail is not None:
-            t = self.detail.ticket
-            form = ReclassifyForm(t.number, t.version, t.priority, t.category)
-            self.app.push_screen(form, self._perform)
+        self.action_act(RECLASSIFY)
+
+    def action_menu(self) -> None:
+        """``m``: every action the ticket allows now, in a small menu."""
+        detail = self.detail
+        if detail is not None:
+            open_action_menu(self, detail.ticket, detail.allowed_actions, self._perform)
+
+    def action_new_ticket(self) -> None:
+        """``n``: the new-ticket form, as on the queue (for this ticket's farm)."""
+        farm = self.detail.ticket.farm if self.detail is not None else None
+        self.app.push_screen(NewTicketForm(farm=farm), self._perform)
 
     def _perform(self, request: DeskRequest | None) -> None:
         """Hand the request to the app, then reload once it has run."""
@@ -494,6 +459,11 @@ class DetailScreen(Screen[None]):
         action = self._next_action()
         if action is not None:
             self.action_act(action.value)
+        elif self.detail is not None:
+            self.notify(
+                _("ticket {number} has no next step now").format(number=self.number),
+                severity="warning",
+            )
 
     def action_help(self) -> None:
         """Help for this screen."""

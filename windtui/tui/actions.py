@@ -1,0 +1,255 @@
+"""Ticket actions shared by the queue and the detail screen: one key map, one action menu.
+
+Both screens bind the same keys to the same ids (:func:`ticket_bindings`): ``a f d h r x o``
+for the common lifecycle steps, ``space`` for the next step, ``p`` priority/category, ``n`` new
+ticket and ``m`` the :class:`ActionMenu` — every action the selected ticket allows right now,
+including the rare ones that have no key (depart, arrive, resolve, submit, approve, return,
+follow-up, close, restore, assign). :func:`run_ticket_action` carries one out: through its form
+when it needs input, else straight to the caller's ``perform``; an action the ticket does not
+allow now is refused with a one-line toast naming the ticket and its state.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import ClassVar
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical
+from textual.screen import ModalScreen, Screen
+from textual.widgets import Label, OptionList
+from textual.widgets.option_list import Option
+
+from windtui.domain import lifecycle
+from windtui.domain.lifecycle import ASSIGNABLE_STATES
+from windtui.domain.model import Action
+from windtui.i18n import _
+from windtui.services.records import TicketSnapshot
+from windtui.tui.keymap import N_, translate_bindings
+from windtui.tui.requests import ActionRequest, DeskRequest
+from windtui.tui.widgets.cells import fit
+
+ACTION_KEYS: dict[Action, str] = {
+    Action.ACK: "a",
+    Action.FEEDBACK: "f",
+    Action.DISPATCH: "d",
+    Action.HOLD: "h",
+    Action.RESUME: "r",
+    Action.CANCEL: "x",
+    Action.REOPEN: "o",
+}
+"""The lifecycle actions with a key of their own, the same on the queue and the detail screen
+(ids ``ticket.<action>``); every other action is in the ``m`` menu."""
+
+SHOWN_IN_FOOTER = frozenset({Action.DISPATCH, Action.HOLD})
+
+MENU_ORDER: tuple[Action, ...] = (
+    Action.ACK,
+    Action.FEEDBACK,
+    Action.DISPATCH,
+    Action.DEPART,
+    Action.ARRIVE,
+    Action.RESOLVE,
+    Action.SUBMIT,
+    Action.APPROVE,
+    Action.RETURN,
+    Action.FOLLOWUP,
+    Action.CLOSE,
+    Action.RESTORE,
+    Action.HOLD,
+    Action.RESUME,
+    Action.CANCEL,
+    Action.REOPEN,
+)
+"""Menu order: the forward steps in lifecycle order, then the side steps."""
+
+ASSIGN = "assign"
+RECLASSIFY = "reclassify"
+"""Menu entries that are not lifecycle actions (they change owner or priority/category)."""
+
+
+def ticket_bindings() -> list[Binding]:
+    """The ticket keys of the queue and the detail screen (same keys, same ids, same actions)."""
+    return [
+        Binding("space", "next_step", N_("Next step"), id="ticket.next"),
+        Binding("m", "menu", N_("Actions"), id="ticket.menu"),
+        *(
+            Binding(
+                key,
+                f"act('{action.value}')",
+                action.label,
+                show=action in SHOWN_IN_FOOTER,
+                id=f"ticket.{action.value}",
+            )
+            for action, key in ACTION_KEYS.items()
+        ),
+        Binding("n", "new_ticket", N_("New ticket"), id="ticket.new"),
+        Binding("p", "reclassify", N_("Priority/category"), show=False, id="ticket.reclassify"),
+    ]
+
+
+def allowed_for(ticket: TicketSnapshot) -> tuple[Action, ...]:
+    """The lifecycle actions ``ticket`` allows now (from its snapshot, no database)."""
+    return lifecycle.allowed_actions(
+        ticket.state,
+        category=ticket.category,
+        on_hold=lifecycle.is_on_hold(ticket.timeline),
+        turbine_down=lifecycle.is_turbine_down(ticket.timeline),
+    )
+
+
+def entry_label(name: str) -> str:
+    """The translated label of a menu entry (an action value, ``assign`` or ``reclassify``)."""
+    if name == ASSIGN:
+        return _("Assign technician")
+    if name == RECLASSIFY:
+        return _("Priority/category")
+    return _(Action(name).label)
+
+
+def menu_entries(ticket: TicketSnapshot, allowed: Sequence[Action]) -> list[str]:
+    """Every entry the ticket allows now, in menu order."""
+    names = [a.value for a in MENU_ORDER if a in allowed]
+    if ticket.state in ASSIGNABLE_STATES:
+        names.append(ASSIGN)
+    if ticket.state.is_open:
+        names.append(RECLASSIFY)
+    return names
+
+
+def bound_keys(screen: Screen[object]) -> dict[str, str]:
+    """Entry name -> the key shown for it on ``screen`` (live bindings, so remaps show)."""
+    keys: dict[str, str] = {}
+    for active in screen.active_bindings.values():
+        action = active.binding.action
+        if action.startswith("act('"):
+            name = action[5:-2]
+        elif action == RECLASSIFY:
+            name = RECLASSIFY
+        else:
+            continue
+        keys.setdefault(name, screen.app.get_key_display(active.binding))
+    return keys
+
+
+def refuse(screen: Screen[object], name: str, ticket: TicketSnapshot) -> None:
+    """Toast why nothing happened: the ticket does not allow ``name`` in its state."""
+    screen.app.notify(
+        _("{action} is not allowed for ticket {number} ({state})").format(
+            action=entry_label(name), number=ticket.number, state=_(ticket.state.label)
+        ),
+        severity="warning",
+    )
+
+
+def run_ticket_action(
+    screen: Screen[object],
+    ticket: TicketSnapshot,
+    allowed: Sequence[Action],
+    name: str,
+    perform: Callable[[DeskRequest | None], None],
+) -> None:
+    """Carry out entry ``name`` on ``ticket``: its form when it needs input, else ``perform``."""
+    from windtui.tui.screens import forms  # lazy: forms import the widgets, not the reverse
+
+    number, version = ticket.number, ticket.version
+    form: forms.FormScreen | None
+    if name == RECLASSIFY:
+        if not ticket.state.is_open:  # closed and cancelled tickets are history (desk rule)
+            refuse(screen, name, ticket)
+            return
+        form = forms.ReclassifyForm(number, version, ticket.priority, ticket.category)
+    elif name == ASSIGN:
+        if ticket.state not in ASSIGNABLE_STATES:
+            refuse(screen, name, ticket)
+            return
+        form = forms.AssignForm(number, version, ASSIGN)
+    else:
+        action = Action(name)
+        if action not in allowed:
+            refuse(screen, name, ticket)
+            return
+        form = forms.form_for(action, number, version)
+        if form is None:
+            perform(ActionRequest(number, action, expected_version=version))
+            return
+    screen.app.push_screen(form, perform)
+
+
+def open_action_menu(
+    screen: Screen[object],
+    ticket: TicketSnapshot,
+    allowed: Sequence[Action],
+    perform: Callable[[DeskRequest | None], None],
+) -> None:
+    """``m``: the menu of what ``ticket`` allows now; the chosen entry runs as if keyed."""
+    names = menu_entries(ticket, allowed)
+    if not names:
+        screen.app.notify(
+            _("ticket {number} allows no action now ({state})").format(
+                number=ticket.number, state=_(ticket.state.label)
+            ),
+            severity="warning",
+        )
+        return
+    keys = bound_keys(screen)
+
+    def chosen(name: str | None) -> None:
+        if name is not None:
+            run_ticket_action(screen, ticket, allowed, name, perform)
+
+    menu = ActionMenu(ticket.number, [(name, entry_label(name), keys.get(name)) for name in names])
+    screen.app.push_screen(menu, chosen)
+
+
+class ActionMenu(ModalScreen[str | None]):
+    """A small list of a ticket's allowed actions: Up/Down, Enter runs one, Esc closes."""
+
+    DEFAULT_CSS = """
+    ActionMenu { align: center middle; }
+    ActionMenu > Vertical {
+        width: 44;
+        height: auto;
+        max-height: 100%;
+        border: thick $accent;
+        background: $surface;
+        padding: 0 1;
+    }
+    ActionMenu #menu-title { text-style: bold; color: $accent; width: 1fr; }
+    ActionMenu OptionList { height: auto; max-height: 20; border: none; padding: 0; }
+    """
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape,m", "close", N_("Close"), id="menu.close"),
+    ]
+    AUTO_FOCUS = "OptionList"
+
+    def __init__(self, number: int, entries: list[tuple[str, str, str | None]]) -> None:
+        """``entries``: (name, translated label, key or None) in display order."""
+        super().__init__()
+        translate_bindings(self)
+        self.number = number
+        self.entries = entries
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Label(
+                _("Actions for ticket #{number}").format(number=self.number), id="menu-title"
+            )
+            options = []
+            for name, label, key in self.entries:
+                prompt = Text(fit(key or "", 3), style="bold")
+                prompt.append(label)
+                options.append(Option(prompt, id=name))
+            yield OptionList(*options, compact=True)
+
+    @on(OptionList.OptionSelected)
+    def _selected(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        self.dismiss(event.option.id)
+
+    def action_close(self) -> None:
+        """Close without running anything."""
+        self.dismiss(None)

@@ -14,6 +14,7 @@ from textual.keys import _character_to_key
 from textual.pilot import Pilot
 
 from windtui.domain.model import Action, Category, ClockState, Priority, Target, TicketState
+from windtui.i18n import _, set_language
 from windtui.paths import data_dir
 from windtui.services.desk import Desk
 from windtui.tui.app import WindApp
@@ -25,7 +26,7 @@ SIZE = (160, 50)
 
 async def settle(app: WindApp, pilot: Pilot[int]) -> None:
     """Let workers finish and their UI callbacks run."""
-    for _ in range(3):
+    for _round in range(3):
         await app.workers.wait_for_complete()
         await pilot.pause()
 
@@ -316,3 +317,25 @@ async def test_action_menu_on_queue_and_detail_runs_keyless_steps(
         assert isinstance(app.screen, ResumeForm)
     desk.close()
     other.close()
+
+
+async def test_header_counts_fit_at_80x24(
+    demo_db: Callable[[str], str], make_app: Callable[..., WindApp]
+) -> None:
+    from rich.cells import cell_len
+
+    from windtui.tui.widgets.header import DeskCounts
+
+    for lang in ("en", "zh_CN"):
+        set_language(lang)
+        desk = Desk.open(demo_db(lang), now=NOW, actor="tester")
+        app = make_app(desk)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settle(app, pilot)
+            counts = app.main.query_one(DeskCounts)
+            text = str(counts.render())
+            assert _("On hold {n}").split(" ")[0] in text or _("Held:{n}")[:2] in text
+            assert cell_len(text.rstrip()) <= counts.size.width, (lang, text)
+            assert not app.main.query_one("#desk-title").display  # the title made room
+        desk.close()
+    set_language("en")

@@ -10,6 +10,7 @@ import re
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from rich.cells import cell_len
 from rich.segment import Segment
 from rich.text import Text
 from textual.app import ComposeResult
@@ -20,6 +21,7 @@ from textual.widget import Widget
 from textual.widgets import Static
 
 from windtui.i18n import _
+from windtui.tui.keymap import N_
 
 _RUNS = re.compile(r"\d+|\D+")
 """Digit runs and the text between them: the segments of the clock line."""
@@ -65,14 +67,35 @@ class DeskClock(Widget):
         self.refresh(Region(first, 0, last - first + 1, 1))
 
 
+TITLE = N_("windtui dispatch desk")
+COUNT_LABELS = (
+    (N_("Open {n}"), N_("At risk {n}"), N_("Breached {n}"), N_("On hold {n}")),
+    (N_("Open:{n}"), N_("Risk:{n}"), N_("Late:{n}"), N_("Held:{n}")),
+)
+"""The counts' labels, full and short (the short ones when the full ones do not fit)."""
+COUNT_STYLES = ("", "bold yellow", "bold red", "")
+
+
+def counts_text(counts: tuple[int, int, int, int], short: bool = False) -> Text:
+    """``Open 50  At risk 3  Breached 12  On hold 5`` (or the short labels, one space apart)."""
+    text = Text()
+    gap = " " if short else "  "
+    for i, (label, n) in enumerate(zip(COUNT_LABELS[short], counts, strict=True)):
+        if i:
+            text.append(gap)
+        text.append(_(label).format(n=n), style=COUNT_STYLES[i] if n else "")
+    return text
+
+
 class DeskCounts(Static):
-    """Open / at risk / breached / on hold."""
+    """Open / at risk / breached / on hold; short labels when the full ones do not fit."""
 
     DEFAULT_CSS = "DeskCounts { width: 1fr; }"
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__("", id=id)
         self._counts: tuple[int, int, int, int] | None = None
+        self._short = False
 
     def show(self, open_: int, at_risk: int, breached: int, on_hold: int) -> None:
         """Display the counts; repaints only when one changed."""
@@ -80,16 +103,24 @@ class DeskCounts(Static):
         if counts == self._counts:
             return
         self._counts = counts
-        text = Text()
-        text.append(_("Open {n}").format(n=open_) + "  ")
-        text.append(
-            _("At risk {n}").format(n=at_risk) + "  ", style="bold yellow" if at_risk else ""
-        )
-        text.append(
-            _("Breached {n}").format(n=breached) + "  ", style="bold red" if breached else ""
-        )
-        text.append(_("On hold {n}").format(n=on_hold))
-        self.update(text)
+        self._paint()
+        header = self.parent
+        if isinstance(header, DeskHeader):
+            header.fit_title()  # more digits may crowd the title out (or fewer let it back)
+
+    def full_width(self) -> int:
+        """Cells the counts take with the full labels."""
+        return cell_len(counts_text(self._counts or (0, 0, 0, 0)).plain)
+
+    def on_resize(self) -> None:
+        self._paint()
+
+    def _paint(self) -> None:
+        if self._counts is None:
+            return
+        short = self.size.width < self.full_width()
+        self._short = short
+        self.update(counts_text(self._counts, short))
 
 
 class DeskHeader(Horizontal):
@@ -107,4 +138,20 @@ class DeskHeader(Horizontal):
     def compose(self) -> ComposeResult:
         yield DeskClock(self.timezone, id="desk-clock")
         yield DeskCounts(id="desk-counts")
-        yield Static(_("windtui dispatch desk"), id="desk-title")
+        yield Static(_(TITLE), id="desk-title")
+
+    def on_resize(self) -> None:
+        self.fit_title()
+
+    def fit_title(self) -> None:
+        """The desk title goes first when the line is short: the counts matter more."""
+        title = self.query_one("#desk-title", Static)
+        needed = (
+            self.query_one(DeskClock).size.width
+            + self.query_one(DeskCounts).full_width()
+            + cell_len(_(TITLE))
+            + 2  # the title's padding
+        )
+        show = self.size.width >= needed
+        if title.display != show:
+            title.display = show

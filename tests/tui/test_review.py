@@ -339,3 +339,26 @@ async def test_header_counts_fit_at_80x24(
             assert not app.main.query_one("#desk-title").display  # the title made room
         desk.close()
     set_language("en")
+
+
+async def test_sort_arrow_shows_on_narrow_columns_and_zh_priority_title_fits(
+    demo_db: Callable[[str], str], make_app: Callable[..., WindApp]
+) -> None:
+    desk = Desk.open(demo_db("en"), now=NOW, actor="tester")
+    app = make_app(desk)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(app, pilot)
+        queue = app.main.queue
+        for sort in ("farm", "category", "owner", "state"):
+            queue.sort_by = sort
+            queue.rebuild()
+            assert "▲" in queue.header_text(), sort
+        queue.action_reverse_sort()
+        assert "▼" in queue.header_text()
+        set_language("zh_CN")
+        queue.sort_by = "priority"
+        queue.rebuild()
+        head = queue.header_text()
+        assert "级别▼" in head, head
+    set_language("en")
+    desk.close()

@@ -86,7 +86,7 @@ class TicketQueue(LineTable):
     COLUMNS = (
         Column("due", N_("Due"), 10, align="right"),
         Column("no", N_("No."), 6, align="right"),
-        Column("p", N_("P"), 2),
+        Column("p", N_("P"), 2, fit_title=True),
         Column("where", N_("Farm/turbine"), 9),
         Column("cat", N_("Category"), 8, drop=2),
         Column("title", N_("Title"), 14, flex=True),
@@ -171,13 +171,20 @@ class TicketQueue(LineTable):
         self.rebuild()
 
     def header_text(self) -> str:
-        """Column titles, with ▲/▼ on the sort column."""
+        """Column titles, with ▲/▼ on the sort column.
+
+        The arrow has a cell of its own (the title is cropped to the rest), so a narrow column
+        ("Categor…") still says it is the sort column.
+        """
         mark = "▼" if self.sort_reverse else "▲"
         sorted_column = _SORT_COLUMN[self.sort_by]
         parts = []
         for column, width in self.columns():
-            title = _(column.title) + (mark if column.key == sorted_column else "")
-            parts.append(fit(title, width, column.align))
+            title = _(column.title)
+            if column.key == sorted_column:
+                parts.append(fit(title, width - 1, column.align) + mark)
+            else:
+                parts.append(fit(title, width, column.align))
         return " ".join(parts)
 
     @property

@@ -11,9 +11,10 @@ edge of the widget (``textual-console.md`` §3).
 from __future__ import annotations
 
 from collections.abc import Hashable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import ClassVar
 
+from rich.cells import cell_len
 from rich.segment import Segment
 from rich.style import Style
 from textual.binding import Binding, BindingType
@@ -22,7 +23,7 @@ from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from windtui.i18n import _
+from windtui.i18n import _, current_language
 from windtui.tui.keymap import N_, translate_bindings
 from windtui.tui.widgets.cells import fit
 
@@ -43,6 +44,9 @@ class Column:
     align: str = "left"
     flex: bool = False
     drop: int = 0
+    fit_title: bool = False
+    """Widen to the translated title (plus the sort arrow): for columns whose values are
+    narrower than their title in some language (``P`` is ``级别`` in Chinese)."""
 
 
 def _has_seconds(text: str) -> bool:
@@ -139,7 +143,7 @@ class LineTable(ScrollView, can_focus=True):
         self._painted: dict[int, tuple[Hashable, tuple[Cell, ...], bool]] = {}
         self._cells: dict[Hashable, tuple[Cell, ...]] = {}
         self._layout: list[tuple[Column, int]] = []
-        self._layout_width = -1
+        self._layout_width: tuple[int, str] | None = None
         self._column_index = {c.key: i for i, c in enumerate(self.COLUMNS)}
         self._rest_cache: dict[tuple[object, ...], list[Segment]] = {}
         self._row_styles: dict[tuple[object, ...], Style] = {}
@@ -228,9 +232,14 @@ class LineTable(ScrollView, can_focus=True):
     def columns(self) -> list[tuple[Column, int]]:
         """The columns that fit the current width, with their widths."""
         width = self.scrollable_content_region.width
-        if width != self._layout_width:
-            self._layout = layout_columns(self.COLUMNS, width)
-            self._layout_width = width
+        key = (width, current_language())
+        if key != self._layout_width:
+            columns = [
+                replace(c, width=max(c.width, cell_len(_(c.title)) + 1)) if c.fit_title else c
+                for c in self.COLUMNS
+            ]
+            self._layout = layout_columns(columns, width)
+            self._layout_width = key
         return self._layout
 
     def header_text(self) -> str:

@@ -362,3 +362,25 @@ async def test_sort_arrow_shows_on_narrow_columns_and_zh_priority_title_fits(
         assert "级别▼" in head, head
     set_language("en")
     desk.close()
+
+
+async def test_a_field_error_clears_when_the_field_changes(
+    demo_db: Callable[[str], str], make_app: Callable[..., WindApp]
+) -> None:
+    from windtui.tui.screens.forms import HoldForm
+
+    desk = Desk.open(demo_db("en"), now=NOW, actor="tester")
+    app = make_app(desk)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        app.push_screen(HoldForm(1001, 1))
+        await settle(app, pilot)
+        form = app.screen
+        assert isinstance(form, HoldForm)
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert set(form.errors) == {"reason", "evidence"}
+        await pilot.press("tab", *"gusts")
+        await pilot.pause()
+        assert set(form.errors) == {"reason"}  # evidence is filled now: its error is gone
+    desk.close()

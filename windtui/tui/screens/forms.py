@@ -298,6 +298,27 @@ class FormScreen(ModalScreen[DeskRequest | None]):
         widget.update(text)
         widget.add_class("-shown")
 
+    def clear_error(self, name: str) -> None:
+        """Hide field ``name``'s error line."""
+        for widget in self.query(f"#{name}-error"):
+            if widget.has_class("-shown"):
+                widget.remove_class("-shown")
+                if isinstance(widget, Static):
+                    widget.update("")
+
+    @on(Input.Changed)
+    @on(Select.Changed)
+    @on(Checkbox.Changed)
+    @on(FilterPicker.Changed)
+    def _field_changed(self, event: Input.Changed) -> None:
+        """A field was edited: its error (about the old value) no longer applies."""
+        node = event.control
+        while node is not None and node is not self:
+            if node.id in self._labels:
+                self.clear_error(node.id)
+                return
+            node = node.parent  # type: ignore[assignment]
+
     def clear_errors(self) -> None:
         """Hide every error line."""
         for widget in self.query(".form-error"):

@@ -384,3 +384,26 @@ async def test_a_field_error_clears_when_the_field_changes(
         await pilot.pause()
         assert set(form.errors) == {"reason"}  # evidence is filled now: its error is gone
     desk.close()
+
+
+async def test_at_risk_time_left_has_a_text_marker(
+    demo_db: Callable[[str], str], make_app: Callable[..., WindApp]
+) -> None:
+    from windtui.tui.widgets.countdown import DeadlineList
+
+    desk = Desk.open(demo_db("en"), now=NOW, actor="tester")
+    app = make_app(desk)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        queue = app.main.queue
+        seen = False
+        for key in queue.keys:
+            due = queue.row_cells(key)[0]
+            if due[1] == "line-table--at-risk":
+                assert due[0].startswith("!"), due
+                seen = True
+        assert seen, "the demo has an at-risk ticket"
+        deadlines = app.main.query_one(DeadlineList)
+        risky = [deadlines.row_cells(k)[0] for k in deadlines.keys]
+        assert any(text.startswith("!") for text, style in risky if style == "line-table--at-risk")
+    desk.close()

@@ -20,8 +20,8 @@ from windtui.domain.model import Clock, ClockState
 from windtui.domain.sla import downtime
 from windtui.i18n import _
 from windtui.tui.keymap import N_
-from windtui.tui.widgets.cells import HOUR, format_elapsed, format_remaining, percent_bar
-from windtui.tui.widgets.queue import CLOCK_STYLE, PAUSE_MARK
+from windtui.tui.widgets.cells import format_elapsed, percent_bar
+from windtui.tui.widgets.queue import CLOCK_STYLE, remaining_text
 from windtui.tui.widgets.state import DeskState
 from windtui.tui.widgets.table import Cell, Column, LineTable
 
@@ -66,9 +66,8 @@ class DeadlineList(LineTable):
         clock = self._clocks[key]
         ticket = self.state.tickets.get(tid)
         style = CLOCK_STYLE.get(clock.state)
-        left = format_remaining(clock.remaining_seconds, seconds_within=HOUR)
+        left = remaining_text(clock)
         if clock.state is ClockState.PAUSED:
-            left = PAUSE_MARK + left
             reason = clock.hold_reason
             note = _(reason.label) if reason else _(clock.state.label)
         else:

@@ -21,7 +21,7 @@ from textual.message import Message
 from textual.timer import Timer
 from textual.widgets import Input, Static
 
-from windtui.domain.model import ClockState, Priority
+from windtui.domain.model import Clock, ClockState, Priority
 from windtui.i18n import _, current_language
 from windtui.services.records import TicketSnapshot
 from windtui.tui.filtering import FilterError, TicketFilter, parse_filter
@@ -38,6 +38,19 @@ CLOCK_STYLE = {
     ClockState.MET: "line-table--met",
 }
 PAUSE_MARK = "‖"
+RISK_MARK = "!"
+STATE_MARKS = {ClockState.PAUSED: PAUSE_MARK, ClockState.AT_RISK: RISK_MARK}
+"""Text markers of a clock's state before its time left (breached has its ``+``): the state
+reads without colour (NO_COLOR, monochrome SSH clients). A marker stays while the state lasts,
+so a tick still only changes the trailing digits."""
+
+
+def remaining_text(clock: Clock) -> str:
+    """Time left on ``clock`` for the list panes, with its state marker."""
+    text = format_remaining(clock.remaining_seconds, seconds_within=HOUR)
+    return STATE_MARKS.get(clock.state, "") + text
+
+
 FILTER_DEBOUNCE_S = 0.15
 """The live filter applies this long after the last key typed (Enter applies at once)."""
 STATIC_CACHE_ROWS = 4096
@@ -204,10 +217,7 @@ class TicketQueue(LineTable):
             due: Cell = ("", None)
             target: Cell = ("", None)
         else:
-            text = format_remaining(clock.remaining_seconds, seconds_within=HOUR)
-            if clock.state is ClockState.PAUSED:
-                text = PAUSE_MARK + text
-            due = (text, CLOCK_STYLE.get(clock.state))
+            due = (remaining_text(clock), CLOCK_STYLE.get(clock.state))
             target = (_(clock.target.label), None)
         no, p, where, cat, title, state, owner = self._static_cells(t)
         return (due, no, p, where, cat, title, state, target, owner)

@@ -407,3 +407,26 @@ async def test_at_risk_time_left_has_a_text_marker(
         risky = [deadlines.row_cells(k)[0] for k in deadlines.keys]
         assert any(text.startswith("!") for text, style in risky if style == "line-table--at-risk")
     desk.close()
+
+
+async def test_technician_picker_pads_status_and_puts_leave_last(
+    demo_db: Callable[[str], str], make_app: Callable[..., WindApp]
+) -> None:
+    from windtui.tui.screens.forms import AssignForm, FilterPicker
+
+    desk = Desk.open(demo_db("en"), now=NOW, actor="tester")
+    app = make_app(desk)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        app.push_screen(AssignForm(1001, 1))
+        await settle(app, pilot)
+        picker = app.screen.query_one(FilterPicker)
+        rows = [(c.value, c.prompt.plain) for c in picker._choices]  # type: ignore[union-attr]
+        statuses = {t.login: t.status for t in desk.technicians()}
+        order = [statuses[login] for login, _text in rows]
+        assert order[0] == "available" and "on_leave" in order
+        assert order.index("on_leave") > max(i for i, s in enumerate(order) if s != "on_leave")
+        for login, text in rows:
+            if statuses[login] == "dispatched":
+                assert "Dispatched  " in text, text  # never "DispatchedYangjiang"
+    desk.close()

@@ -13,6 +13,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import ClassVar
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
@@ -773,8 +774,23 @@ class ReclassifyForm(FormScreen):
         return bool(self.text("reason")) or self._picked() != (self.priority, self.category)
 
 
-def technician_choice(tech: TechnicianRecord) -> Choice:
-    """A picker row: login, name, status, base and current ticket, aligned by cell width."""
+def _status_width() -> int:
+    """Cells of the widest translated technician status, plus a gap before the base."""
+    return max(cell_len(_(label)) for label in TECHNICIAN_STATUS.values()) + 2
+
+
+def technician_rank(tech: TechnicianRecord) -> tuple[int, str]:
+    """Picker order: available first (who a dispatcher looks for), on leave last."""
+    rank = 0 if tech.status == "available" else 2 if tech.status == "on_leave" else 1
+    return rank, tech.login
+
+
+def technician_choice(tech: TechnicianRecord, status_width: int | None = None) -> Choice:
+    """A picker row: login, name, status, base and current ticket, aligned by cell width.
+
+    A technician on leave is dimmed as a whole: listed (a dispatcher may look them up) but not
+    someone to send.
+    """
     status = _(TECHNICIAN_STATUS.get(tech.status, tech.status))
     style = (
         "green"
@@ -783,12 +799,14 @@ def technician_choice(tech: TechnicianRecord) -> Choice:
     )
     prompt = Text(fit(tech.login, 10))
     prompt.append(fit(technician_name(tech), 14))
-    prompt.append(fit(status, 10), style=style)
+    prompt.append(fit(status, status_width or _status_width()), style=style)
     prompt.append(fit(tech.base, 10))
     if tech.current_ticket is not None:
         prompt.append(f"#{tech.current_ticket}", style="dim")
     if tech.certificate_warning:
         prompt.append(" ⚠", style="yellow")
+    if tech.status == "on_leave":
+        prompt.stylize("dim")
     search = " ".join((tech.login, tech.name_zh, tech.name_en, tech.base, tech.status, status))
     return Choice(tech.login, prompt, search)
 
@@ -834,10 +852,9 @@ class AssignForm(FormScreen):
         self.app.call_from_thread(self._set_technicians, technicians)
 
     def _set_technicians(self, technicians: list[TechnicianRecord]) -> None:
-        # Available technicians first: they are who a dispatcher is looking for.
-        ordered = sorted(technicians, key=lambda t: (t.status != "available", t.login))
+        width = _status_width()
         self.query_one("#technician", FilterPicker).set_choices(
-            technician_choice(t) for t in ordered
+            technician_choice(t, width) for t in sorted(technicians, key=technician_rank)
         )
 
     def build_request(self) -> ActionRequest | AssignRequest | None:

@@ -291,7 +291,10 @@ async def test_action_menu_on_queue_and_detail_runs_keyless_steps(
         menu = app.screen
         assert isinstance(menu, ActionMenu)
         index = [name for name, _label, _key in menu.entries].index("resolve")
-        await pilot.press(*["down"] * index, "enter")
+        await pilot.press("enter")  # nothing is highlighted yet: Enter alone runs nothing
+        await settle(app, pilot)
+        assert app.screen is menu and other.ticket(onsite.number).version == onsite.version
+        await pilot.press(*["down"] * (index + 1), "enter")
         await settle(app, pilot)
         assert app.screen is detail
         assert other.ticket(onsite.number).state is TicketState.RESOLVED

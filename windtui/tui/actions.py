@@ -245,6 +245,11 @@ class ActionMenu(ModalScreen[str | None]):
                 options.append(Option(prompt, id=name))
             yield OptionList(*options, compact=True)
 
+    def on_mount(self) -> None:
+        # Nothing highlighted until the user moves: an Esc sent with an Enter right behind it (a
+        # fast typist, or a terminal delivering both in one read) must not run the first step.
+        self.query_one(OptionList).highlighted = None
+
     @on(OptionList.OptionSelected)
     def _selected(self, event: OptionList.OptionSelected) -> None:
         event.stop()

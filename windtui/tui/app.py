@@ -15,6 +15,7 @@ Data flow:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
 import os
 import signal
@@ -24,13 +25,17 @@ from collections.abc import Callable, Hashable
 from datetime import datetime
 from typing import Any, ClassVar
 
+from rich.align import Align
+from rich.text import Text
 from textual import events, work
 from textual.actions import SkipAction
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
+from textual.command import CommandList, CommandPalette
 from textual.containers import Container
 from textual.screen import Screen
 from textual.widgets import Footer, Input, Static
+from textual.widgets.option_list import OptionDoesNotExist
 from textual.worker import get_current_worker
 
 from windtui.domain import lifecycle
@@ -340,6 +345,30 @@ class MainScreen(Screen[None]):
         run_ticket_action(self, ticket, allowed_for(ticket), action_name, app.perform_if_request)
 
 
+def _key_names() -> dict[str, str]:
+    """Key names shown in footers and help, by Textual's display name (in the current language)."""
+    return {"space": _("Space"), "enter": _("Enter"), "escape": _("Esc"), "tab": _("Tab")}
+
+
+class DeskPalette(CommandPalette):
+    """Textual's command palette with its visible texts in the desk's language."""
+
+    def __init__(self) -> None:
+        super().__init__(placeholder=_("Search for commands…"), id="--command-palette")
+
+    def _start_no_matches_countdown(self, search_value: str) -> None:
+        # Textual adds an English "No matches found" row; replace it with ours once it appears.
+        super()._start_no_matches_countdown(search_value)
+        self.set_timer(self._NO_MATCHES_COUNTDOWN + 0.05, self._translate_no_matches)
+
+    def _translate_no_matches(self) -> None:
+        command_list = self.query_one(CommandList)
+        with contextlib.suppress(OptionDoesNotExist):  # the search found something after all
+            command_list.replace_option_prompt(
+                self._NO_MATCHES, Align.center(Text(_("No matches found"), style="not bold"))
+            )
+
+
 class WindApp(App[int]):
     """The dispatch console. ``desk`` is a ``windtui.services.desk.Desk`` (used in workers only)."""
 
@@ -348,6 +377,11 @@ class WindApp(App[int]):
     COMMANDS: ClassVar = App.COMMANDS | {DeskCommands}
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+q", "request_quit", N_("Quit"), show=False, priority=True, id="app.quit_now"),
+        # Our own palette binding (Textual adds an untranslated "palette" one only when none
+        # exists), so the footer and help speak the desk's language and users can remap it.
+        Binding(
+            "ctrl+p", "command_palette", N_("Commands"), show=False, priority=True, id="app.palette"
+        ),
     ]
 
     def __init__(
@@ -384,6 +418,16 @@ class WindApp(App[int]):
         self.main = MainScreen(self.state)
         if self.config.keys:
             self.set_keymap(self.config.keys)
+
+    def get_key_display(self, binding: Binding) -> str:
+        """Key names as a dispatcher reads them, translated (``space`` → "Space" / "空格")."""
+        shown = super().get_key_display(binding)
+        return shown if binding.key_display else _key_names().get(shown, shown)
+
+    def action_command_palette(self) -> None:
+        """Open the command palette with translated texts."""
+        if self.use_command_palette and not CommandPalette.is_open(self):
+            self.push_screen(DeskPalette())
 
     # -- lifecycle ----------------------------------------------------------------------------
     def on_mount(self) -> None:

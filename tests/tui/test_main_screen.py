@@ -398,3 +398,22 @@ def test_readme_lists_every_binding_id() -> None:
     readme = (Path(__file__).resolve().parents[2] / "README.md").read_text("utf-8")
     missing = sorted({b.id for _o, b in all_bindings() if f"`{b.id}`" not in readme})
     assert not missing, f"binding ids missing from README: {missing}"
+
+
+async def test_deadlines_keep_a_breach_that_went_on_hold_and_say_why(
+    demo_desk: Desk, make_app
+) -> None:
+    app = make_app(demo_desk)
+    async with app.run_test(size=(160, 50)) as pilot:
+        await ready(app, pilot)
+        deadlines = app.main.query_one(DeadlineList)
+        held_breaches = [
+            key
+            for key, clock in deadlines._clocks.items()
+            if clock.state is ClockState.BREACHED and clock.hold_reason is not None
+        ]
+        assert held_breaches, "the demo has repairs that breached before a parts hold"
+        key = held_breaches[0]
+        clock = deadlines._clocks[key]
+        note = deadlines.row_cells(key)[-1][0]
+        assert note == f"Breached · {clock.hold_reason.label}"

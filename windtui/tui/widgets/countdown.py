@@ -67,9 +67,11 @@ class DeadlineList(LineTable):
         ticket = self.state.tickets.get(tid)
         style = CLOCK_STYLE.get(clock.state)
         left = remaining_text(clock)
+        reason = clock.hold_reason
         if clock.state is ClockState.PAUSED:
-            reason = clock.hold_reason
             note = _(reason.label) if reason else _(clock.state.label)
+        elif reason is not None:  # breached before the hold: still overdue, and why it waits
+            note = f"{_(clock.state.label)} · {_(reason.label)}"
         else:
             note = _(clock.state.label)
         width = next((w for c, w in self.columns() if c.key == "bar"), 0)

@@ -8,9 +8,9 @@ Figures:
   does less work than ours (no business calendars, no pauses), so the ratio is conservative.
 - ``sla_refresh_speedup``: baseline / ours (must be at least 10).
 - ``sla_replan_all_ms``: replanning all 10,000 tickets after a policy change, plus the refresh
-  that evaluates them (what a user waits for after ``policy load``). Budget 200 ms.
+  that evaluates them (what a user waits for after ``policy load``). Budget 250 ms.
 - ``sla_upsert_10k_ms``: a cold board taking all 10,000 tickets with ``upsert_many`` plus the
-  first refresh that evaluates them: the SLA share of the console's first paint (budget 200 ms of
+  first refresh that evaluates them: the SLA share of the console's first paint (budget 250 ms of
   the 1 s first paint).
 """
 
@@ -179,8 +179,8 @@ def bench_sla_refresh() -> list[Figure]:
             ratio=round(ratio, 1),
         ),
         Figure("sla_refresh_speedup", round(ratio, 1), "x", 10.0, budget_kind="min"),
-        Figure("sla_replan_all_ms", round(_median_ms(replans), 1), "ms", 200.0),
-        Figure("sla_upsert_10k_ms", round(cold_ms, 1), "ms", 200.0),
+        Figure("sla_replan_all_ms", round(_median_ms(replans), 1), "ms", 250.0),
+        Figure("sla_upsert_10k_ms", round(cold_ms, 1), "ms", 250.0),
     ]
 
 

@@ -197,6 +197,45 @@ async def test_bad_filter_keeps_the_input_open_and_keys_type_text(demo_desk: Des
         assert app.is_running and queue.filter.text != box.value  # the bad line is not applied
 
 
+def test_farm_filter_checks_the_known_farms() -> None:
+    assert parse_filter("farm:db", farms={"DBC", "HTX"}).active  # a prefix of a known farm
+    assert parse_filter("farm:xxx").active  # no farms given: nothing to check against
+    with pytest.raises(FilterError, match="Unknown farm XXX"):
+        parse_filter("p:1 farm:dbc,XXX", farms={"DBC", "HTX"})
+
+
+async def test_unknown_farm_is_an_inline_error_and_the_filter_stays_open(
+    demo_desk: Desk, make_app
+) -> None:
+    app = make_app(demo_desk)
+    async with app.run_test(size=(160, 50)) as pilot:
+        queue = await ready(app, pilot)
+        farm = next(iter(app.state.tickets.values())).farm
+        await pilot.press("slash", *"farm:XXX", "enter")
+        box = app.screen.query_one("#queue-filter", Input)
+        assert app.focused is box and str(box.border_subtitle) == "Unknown farm XXX"
+        assert not queue.filter.active
+        await pilot.press(*["backspace"] * 3, *farm[:2].lower(), "enter")
+        assert app.focused is queue and queue.filter.text == f"farm:{farm[:2].lower()}"
+        assert queue.keys and all(
+            app.state.tickets[k].farm.startswith(farm[:2]) for k in queue.keys
+        )
+
+
+async def test_reverse_sort_keeps_ties_lowest_number_first(demo_desk: Desk, make_app) -> None:
+    app = make_app(demo_desk)
+    async with app.run_test(size=(160, 50)) as pilot:
+        queue = await ready(app, pilot)
+        queue.sort_by = "priority"
+        await pilot.press("S")
+        rows = [app.state.tickets[k] for k in queue.keys]
+        ranks = [list(Priority).index(t.priority) for t in rows]
+        assert ranks == sorted(ranks, reverse=True) and len(set(ranks)) < len(ranks)
+        for rank in set(ranks):
+            tied = [t.number for t in rows if list(Priority).index(t.priority) == rank]
+            assert tied == sorted(tied), rank
+
+
 async def test_panes_switch_by_number_and_tab(demo_desk: Desk, make_app) -> None:
     app = make_app(demo_desk)
     async with app.run_test(size=(80, 24)) as pilot:

@@ -76,9 +76,9 @@ async def test_keys_typed_right_after_slash_and_colon_land_in_the_prompt(
         assert app.screen is app.main
         assert versions(other) == before
         # The same burst after ":" lands in the command line.
-        await burst(app, pilot, "colon", *"filter farm:HMI", "enter")
+        await burst(app, pilot, "colon", *"filter farm:HTX", "enter")
         await settle(app, pilot)
-        assert app.main.queue.filter.text == "farm:HMI"
+        assert app.main.queue.filter.text == "farm:HTX"
         assert versions(other) == before
     desk.close()
     other.close()

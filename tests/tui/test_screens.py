@@ -51,6 +51,7 @@ from windtui.tui.screens import (
 )
 from windtui.tui.screens.confirm import ConfirmScreen
 from windtui.tui.screens.forms import FilterPicker
+from windtui.tui.screens.help import collect_keys
 from windtui.tui.widgets.clockbar import ClockBar, clock_line, live_reading
 
 SIZE = (140, 50)
@@ -629,6 +630,17 @@ async def test_console_help_palette_and_command_line(
         assert "Dispatch" in text_of(help_screen, "#help-pane-keys")
         assert "Priority/category" in text_of(help_screen, "#help-pane-keys")
         assert "Quit" in text_of(help_screen, "#help-global-keys")
+        # Each binding once: the app-wide keys are not repeated under "Keys here".
+        pane, everywhere = (
+            text_of(help_screen, "#help-pane-keys"),
+            text_of(help_screen, "#help-global-keys"),
+        )
+        for word in ("Quit", "Help", "Next pane", "Back"):
+            assert word not in pane and everywhere.count(word) == 1, word
+        assert "Command" not in pane
+        assert "Sort" in pane and "Open" in pane
+        descriptions = [row.description for row in collect_keys(app.main)]
+        assert len(descriptions) == len(set(descriptions))
         await pilot.press("escape")
         await pilot.pause()
         titles = [c.title for c in binding_commands(app.screen)]

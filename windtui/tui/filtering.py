@@ -10,13 +10,14 @@ Fields (aliases in brackets): ``p`` [priority], ``farm`` [f], ``turbine`` [t, wt
 ``cat`` [category, c], ``owner`` [o] (``owner:none`` = unassigned), ``hold`` [h] (``hold:any``,
 ``hold:none`` or a reason prefix), ``no`` [number, #].
 Values match by prefix after dropping ``_``/``-``/spaces, so ``state:onsite`` is ``on_site`` and
-``cat:maint`` is ``maintenance``.
+``cat:maint`` is ``maintenance``. Given the farms the console knows, a ``farm:`` value that is the
+prefix of none of them is an error ("Unknown farm XXX"), not a silent empty list.
 """
 
 from __future__ import annotations
 
 import shlex
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 
 from windtui.domain.model import Category, HoldReason, Priority, TicketState
@@ -183,8 +184,21 @@ class TicketFilter:
         return all(p(ticket) for p in self.predicates)
 
 
-def parse_filter(text: str) -> TicketFilter:
-    """Parse a filter line into a :class:`TicketFilter`; raises :class:`FilterError`."""
+def _check_farms(values: list[str], farms: Collection[str]) -> None:
+    """Raise :class:`FilterError` for the first value that is the prefix of no farm in ``farms``."""
+    known = [_norm(farm) for farm in farms]
+    for value in values:
+        wanted = _norm(value)
+        if not any(farm.startswith(wanted) for farm in known):
+            raise FilterError(_("Unknown farm {farm}").format(farm=value))
+
+
+def parse_filter(text: str, *, farms: Collection[str] | None = None) -> TicketFilter:
+    """Parse a filter line into a :class:`TicketFilter`; raises :class:`FilterError`.
+
+    ``farms`` are the farm codes the console knows: when given (and not empty), a ``farm:``
+    value that is the prefix of none of them is an error. Without them any value is accepted.
+    """
     try:
         words = shlex.split(text)
     except ValueError as error:  # an unbalanced quote
@@ -205,6 +219,8 @@ def parse_filter(text: str) -> TicketFilter:
             values = [v for v in value.split(",") if v]
             if not values:
                 raise FilterError(_("Filter term {term} has no value").format(term=word))
+            if key == "farm" and farms:
+                _check_farms(values, farms)
             pred = _FIELDS[key](values, word)
         else:
             pred = _free_text(body)

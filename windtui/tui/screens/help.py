@@ -79,22 +79,41 @@ class KeyHelp:
     is_global: bool
 
 
+PANE_NAMESPACES = frozenset({"ticket", "view"})
+"""Screen bindings with these id prefixes act on the focused pane or its selected ticket (action
+keys, Enter, sort, the queue filter): help lists them under "Keys here"."""
+
+
+def is_global_binding(node: object, binding: Binding) -> bool:
+    """Whether ``binding`` (defined on ``node``) is app-wide rather than a key of the pane.
+
+    The app's bindings and the screen's own navigation keys (help, command line, pane switching,
+    back, quit) are global; the focused widget's keys and the ticket keys are the pane's.
+    """
+    if isinstance(node, App):
+        return True
+    if not isinstance(node, Screen):
+        return False
+    return (binding.id or "").split(".", 1)[0] not in PANE_NAMESPACES
+
+
 def collect_keys(screen: Screen[object]) -> list[KeyHelp]:
-    """Rows for every described binding active on ``screen``; one row per action, keys merged."""
+    """Rows for every described binding active on ``screen``.
+
+    Each row appears once: keys of one action are merged, and so are bindings that read the same
+    in the same section (``q`` on the screen and ``Ctrl+Q`` on the app both quit).
+    """
     app = screen.app
-    rows: dict[tuple[int, str], tuple[list[str], str, bool]] = {}
+    rows: dict[tuple[bool, str], list[str]] = {}
     for active in screen.active_bindings.values():
         binding = active.binding
         if not binding.description or not is_console_binding(binding):
             continue
         key = app.get_key_display(binding)
-        entry = rows.setdefault(
-            (id(active.node), binding.action),
-            ([], describe(binding), isinstance(active.node, App)),
-        )
-        if key not in entry[0]:
-            entry[0].append(key)
-    return [KeyHelp("/".join(keys), text, is_global) for keys, text, is_global in rows.values()]
+        keys = rows.setdefault((is_global_binding(active.node, binding), describe(binding)), [])
+        if key not in keys:
+            keys.append(key)
+    return [KeyHelp("/".join(keys), text, is_global) for (is_global, text), keys in rows.items()]
 
 
 def _keys_table(rows: list[KeyHelp]) -> Table:

@@ -21,7 +21,7 @@ from textual.message import Message
 from textual.timer import Timer
 from textual.widgets import Input, Static
 
-from windtui.domain.model import Clock, ClockState, Priority
+from windtui.domain.model import Clock, ClockState, Priority, TicketState
 from windtui.i18n import _, current_language
 from windtui.services.records import TicketSnapshot
 from windtui.tui.filtering import FilterError, TicketFilter, parse_filter
@@ -58,28 +58,37 @@ STATIC_CACHE_ROWS = 4096
 
 
 def _due_key(state: DeskState) -> Callable[[TicketSnapshot], Any]:
-    # Tickets without a running clock go after every due one. The ticket number breaks ties:
-    # without it equal instants keep the order tickets arrived in, which differs from console to
-    # console (start-up load versus later polls).
+    # Tickets without a running clock go after every due one.
     def key(t: TicketSnapshot) -> Any:
         due = state.board.next_due(t.id)
-        return (0, due[1].timestamp(), t.number) if due else (1, 0.0, t.number)
+        return (0, due[1].timestamp()) if due else (1, 0.0)
 
     return key
 
 
-_PRIORITY_RANK = {p: i for i, p in enumerate(Priority)}
+def _tie_break(t: TicketSnapshot) -> int:
+    """The secondary order of every sort, never reversed: the lowest ticket number first.
 
-# sort id -> (column title msgid, key factory). Cycled by ``s`` in this order.
+    Without it equal keys keep the order tickets arrived in, which differs from console to
+    console (start-up load versus later polls).
+    """
+    return t.number
+
+
+_PRIORITY_RANK = {p: i for i, p in enumerate(Priority)}
+_STATE_RANK = {s: i for i, s in enumerate(TicketState)}
+
+# sort id -> (column title msgid, primary key factory). Cycled by ``s`` in this order. ``S``
+# reverses only the primary key; ties stay in ``_tie_break`` order.
 SORTS: dict[str, tuple[str, Callable[[DeskState], Callable[[TicketSnapshot], Any]]]] = {
     "due": (N_("Due"), _due_key),
-    "number": (N_("No."), lambda s: lambda t: t.number),
-    "priority": (N_("P"), lambda s: lambda t: (_PRIORITY_RANK[t.priority], t.number)),
-    "farm": (N_("Farm/turbine"), lambda s: lambda t: (t.turbine or t.farm, t.number)),
-    "category": (N_("Category"), lambda s: lambda t: (t.category.value, t.number)),
-    "state": (N_("State"), lambda s: lambda t: (list(type(t.state)).index(t.state), t.number)),
-    "owner": (N_("Owner"), lambda s: lambda t: (t.owner_name or t.owner or "\uffff", t.number)),
-    "title": (N_("Title"), lambda s: lambda t: (t.title.lower(), t.number)),
+    "number": (N_("No."), lambda s: _tie_break),
+    "priority": (N_("P"), lambda s: lambda t: _PRIORITY_RANK[t.priority]),
+    "farm": (N_("Farm/turbine"), lambda s: lambda t: t.turbine or t.farm),
+    "category": (N_("Category"), lambda s: lambda t: t.category.value),
+    "state": (N_("State"), lambda s: lambda t: _STATE_RANK[t.state]),
+    "owner": (N_("Owner"), lambda s: lambda t: t.owner_name or t.owner or "\uffff"),
+    "title": (N_("Title"), lambda s: lambda t: t.title.lower()),
 }
 _SORT_COLUMN = {
     "due": "due",
@@ -131,6 +140,9 @@ class TicketQueue(LineTable):
             STATIC_CACHE_ROWS
         )
         """Formatted cells that do not depend on the clock, by (ticket id, version, language)."""
+        self._farms: frozenset[str] = frozenset()
+        self._farms_marker: tuple[int, int, int] | None = None
+        """(``state.plans``, id and size of ``state.tickets``) when ``_farms`` was computed."""
 
     # -- view ---------------------------------------------------------------------------------
     def data_changed(self) -> None:
@@ -147,8 +159,11 @@ class TicketQueue(LineTable):
         order = (self.sort_by, self.sort_reverse)
         ids = self._ordered.get(order)
         if ids is None:
+            # Two stable passes: the tie-break ascending, then the primary key (reversed or
+            # not; ``reverse`` keeps equal keys in their order), so ``S`` never flips the ties.
             key = SORTS[self.sort_by][1](self.state)
-            tickets = sorted(self.state.tickets.values(), key=key, reverse=self.sort_reverse)
+            tickets = sorted(self.state.tickets.values(), key=_tie_break)
+            tickets.sort(key=key, reverse=self.sort_reverse)
             ids = self._ordered[order] = [t.id for t in tickets]
         return ids
 
@@ -164,9 +179,22 @@ class TicketQueue(LineTable):
         self.set_rows(list(ids))
         self.post_message(self.ViewChanged())
 
+    def known_farms(self) -> frozenset[str]:
+        """The farm codes the console has loaded: those of the open tickets in the state.
+
+        The widget never reads the database, so a farm with no open ticket is not known here.
+        Cached until the tickets change.
+        """
+        marker = (self.state.plans, id(self.state.tickets), len(self.state.tickets))
+        if self._farms_marker != marker:
+            self._farms = frozenset(t.farm for t in self.state.tickets.values())
+            self._farms_marker = marker
+        return self._farms
+
     def set_filter(self, text: str) -> None:
-        """Apply a filter line; raises FilterError and keeps the old filter when it is bad."""
-        self.filter = parse_filter(text)
+        """Apply a filter line; raises FilterError and keeps the old filter when it is bad
+        (including a ``farm:`` value that names no loaded farm)."""
+        self.filter = parse_filter(text, farms=self.known_farms())
         self.rebuild()
 
     filter_applied_at: float | None = None

@@ -456,3 +456,20 @@ async def test_deadlines_keep_a_breach_that_went_on_hold_and_say_why(
         clock = deadlines._clocks[key]
         note = deadlines.row_cells(key)[-1][0]
         assert note == f"Breached · {clock.hold_reason.label}"
+
+
+async def test_filter_knows_every_farm_not_only_those_with_open_tickets(
+    demo_desk: Desk, make_app
+) -> None:
+    demo_desk.add_farm(
+        "NEW", name_zh="新风电场", name_en="New WF", province="河北", latitude=41.0, longitude=114.0
+    )  # a farm with no ticket at all yet
+    fleet = {f.code for f in demo_desk.farms()}
+    app = make_app(demo_desk)
+    async with app.run_test(size=(160, 50)) as pilot:
+        queue = await ready(app, pilot)
+        assert app.state.farms == fleet
+        queue.set_filter("farm:NEW")  # a real farm: never "unknown", whatever is open there
+        assert queue.keys == []
+        with pytest.raises(FilterError):
+            queue.set_filter("farm:ZZZ")

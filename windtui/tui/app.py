@@ -456,6 +456,7 @@ class WindApp(App[int]):
             # Anything written while we read comes back here (closed ones get dropped).
             mark, late = desk.changed_since(mark)
             techs = desk.technicians()
+            farms = frozenset(f.code for f in desk.farms())
             board = self.board_factory(policy)
             fresh = {t.id: t for t in [*tickets, *late]}.values()
             upsert_all(board, [t for t in fresh if t.state.is_open])
@@ -465,7 +466,7 @@ class WindApp(App[int]):
         except WindtuiError as error:
             self.call_from_thread(self.notify, str(error), severity="error", timeout=30)
             return
-        self.call_from_thread(self._install, board, [*tickets, *late], techs, mark, digest)
+        self.call_from_thread(self._install, board, [*tickets, *late], techs, mark, digest, farms)
         # Import the detail screen here, off the UI thread: the first Enter would pay ~25 ms.
         import windtui.tui.screens.detail  # noqa: F401
 
@@ -476,8 +477,10 @@ class WindApp(App[int]):
         techs: list[TechnicianRecord],
         mark: int,
         digest: str,
+        farms: frozenset[str] = frozenset(),
     ) -> None:
         state = self.state
+        state.farms = farms
         state.board = board
         state.plans += 1
         self.policy_digest = digest

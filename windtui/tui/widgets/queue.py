@@ -180,14 +180,12 @@ class TicketQueue(LineTable):
         self.post_message(self.ViewChanged())
 
     def known_farms(self) -> frozenset[str]:
-        """The farm codes the console has loaded: those of the open tickets in the state.
-
-        The widget never reads the database, so a farm with no open ticket is not known here.
-        Cached until the tickets change.
+        """The farm codes the console knows: the fleet loaded with the tickets, plus the farms of
+        the open tickets (a farm added since the load). Cached until the tickets change.
         """
         marker = (self.state.plans, id(self.state.tickets), len(self.state.tickets))
         if self._farms_marker != marker:
-            self._farms = frozenset(t.farm for t in self.state.tickets.values())
+            self._farms = self.state.farms | {t.farm for t in self.state.tickets.values()}
             self._farms_marker = marker
         return self._farms
 

@@ -34,6 +34,8 @@ class DeskState:
     board: Board
     tickets: dict[int, TicketSnapshot] = field(default_factory=dict)
     technicians: list[TechnicianRecord] = field(default_factory=list)
+    farms: frozenset[str] = frozenset()
+    """Every farm code in the database (loaded with the tickets), for the filter's farm check."""
     now: datetime = field(default_factory=lambda: datetime.now(UTC))
     timezone: str = "Asia/Shanghai"
     loaded: bool = False

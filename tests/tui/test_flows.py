@@ -8,8 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from textual.pilot import Pilot
-
 from windtui.domain.model import HoldReason, Priority, TicketState
 from windtui.services.desk import Desk
 from windtui.tui.app import WindApp
@@ -23,20 +21,9 @@ from windtui.tui.screens.forms import (
 )
 
 from .conftest import NOW
+from .support import colleague, settle
 
 SIZE = (160, 50)
-
-
-async def settle(app: WindApp, pilot: Pilot[int]) -> None:
-    """Let workers finish and their UI callbacks run."""
-    for _ in range(3):
-        await app.workers.wait_for_complete()
-        await pilot.pause()
-
-
-def colleague(url: str) -> Desk:
-    """A second desk on the same database (another dispatcher's console)."""
-    return Desk.open(url, now=NOW, actor="colleague")
 
 
 async def test_create_acknowledge_feedback_assign_depart_arrive_resolve(

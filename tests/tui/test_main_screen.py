@@ -20,19 +20,14 @@ from windtui.tui.widgets.countdown import DeadlineList
 from windtui.tui.widgets.queue import FILTER_DEBOUNCE_S, TicketQueue
 from windtui.tui.widgets.table import Column, layout_columns
 
+from .support import settle
+
 
 async def ready(app: WindApp, pilot: Pilot[int]) -> TicketQueue:
     """Wait for the initial load; return the queue."""
     await app.workers.wait_for_complete()
     await pilot.pause()
     return app.main.queue
-
-
-async def settle(app: WindApp, pilot: Pilot[int]) -> None:
-    """Let workers (perform) finish and their UI callbacks run."""
-    await app.workers.wait_for_complete()
-    await pilot.pause()
-    await pilot.pause()
 
 
 # -- pure pieces -------------------------------------------------------------------------------

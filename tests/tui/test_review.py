@@ -20,15 +20,9 @@ from windtui.services.desk import Desk
 from windtui.tui.app import WindApp
 
 from .conftest import NOW
+from .support import colleague, settle
 
 SIZE = (160, 50)
-
-
-async def settle(app: WindApp, pilot: Pilot[int]) -> None:
-    """Let workers finish and their UI callbacks run."""
-    for _round in range(3):
-        await app.workers.wait_for_complete()
-        await pilot.pause()
 
 
 async def burst(app: WindApp, pilot: Pilot[int], *keys: str) -> None:
@@ -45,11 +39,6 @@ async def burst(app: WindApp, pilot: Pilot[int], *keys: str) -> None:
         event.set_sender(app)
         app.post_message(event)
     await pilot.pause()
-
-
-def colleague(url: str) -> Desk:
-    """A second desk on the same database (another dispatcher's console)."""
-    return Desk.open(url, now=NOW, actor="colleague")
 
 
 def versions(desk: Desk) -> dict[int, tuple[int, TicketState]]:

@@ -54,6 +54,8 @@ from windtui.tui.screens.forms import FilterPicker
 from windtui.tui.screens.help import collect_keys
 from windtui.tui.widgets.clockbar import ClockBar, clock_line, live_reading
 
+from .support import settle
+
 SIZE = (140, 50)
 
 
@@ -115,13 +117,6 @@ class Harness(App[None]):
 
     def open_detail(self, number: int) -> None:
         self.opened.append(number)
-
-
-async def settle(app: App[Any], pilot: Any) -> None:
-    """Wait for every worker (loads, performs, reloads) and the resulting repaint."""
-    for _round in range(3):  # a finished perform starts a reload worker
-        await app.workers.wait_for_complete()
-        await pilot.pause()
 
 
 def make_ticket(desk: Desk, **overrides: Any) -> int:

@@ -365,16 +365,16 @@ def _summary(args: argparse.Namespace, url: str | None) -> int:
 
 def _policy_stored(desk: Desk) -> bool:
     """True when the database holds a loaded policy (not the shipped fallback)."""
-    from windtui.store.paths import data_dir
+    from windtui.paths import default_policy_path
 
-    return desk.policy().source != str(data_dir() / "sla-policy.toml")
+    return desk.policy().source != str(default_policy_path())
 
 
 def _load_shipped_policy(desk: Desk) -> None:
-    from windtui.store.paths import data_dir
+    from windtui.paths import default_policy_path
 
     if not _policy_stored(desk):
-        desk.load_policy_file(data_dir() / "sla-policy.toml")
+        desk.load_policy_file(default_policy_path())
 
 
 def cmd_init(args: argparse.Namespace) -> int:

@@ -207,7 +207,7 @@ class DemoSummary:
 
 def demo_dir() -> Path:
     """The shipped demo folder (``<data dir>/demo``)."""
-    from windtui.store.paths import data_dir
+    from windtui.paths import data_dir
 
     return data_dir() / "demo"
 

@@ -39,6 +39,7 @@ from windtui.domain.policy import PolicySet, load_policy
 from windtui.domain.sla import compute_clocks, downtime
 from windtui.errors import Conflict, NotFound, Refused, WindtuiError
 from windtui.i18n import _, current_language
+from windtui.paths import default_policy_path
 from windtui.services.records import (
     EventRecord,
     FarmRecord,
@@ -69,7 +70,6 @@ from windtui.store.models import (
     Turbine,
     split_list,
 )
-from windtui.store.paths import data_dir
 from windtui.store.schema import drop_schema, ensure_schema, schema_version
 
 P = ParamSpec("P")
@@ -1245,7 +1245,7 @@ def _snapshot(row: tuple[Any, ...], holds: Sequence[HoldSpan], zh: bool) -> Tick
 
 def _shipped_policy() -> tuple[str, str, str]:
     """The shipped policy file as (source name, text, digest); read again only when it changes."""
-    path = data_dir() / "sla-policy.toml"
+    path = default_policy_path()
     try:
         stamp = path.stat()
     except OSError:

@@ -385,8 +385,18 @@ class FormScreen(ModalScreen[DeskRequest | None]):
         self.error(name, _("could not load choices ({error})").format(error=message))
 
 
-def _enum_options(members: Sequence[Category | Priority | HoldReason]) -> list[tuple[str, str]]:
-    return [(_(m.label), m.value) for m in members]
+def _enum_select(
+    members: Sequence[Category | Priority | HoldReason],
+    field_id: str,
+    *,
+    value: Category | Priority | None = None,
+    prompt: str = "",
+) -> Select[str]:
+    """A compact Select of enum members by translated label: preset (no blank) or with a prompt."""
+    options = [(_(m.label), m.value) for m in members]
+    if value is None:
+        return Select(options, prompt=prompt, id=field_id, compact=True)
+    return Select(options, value=value.value, allow_blank=False, id=field_id, compact=True)
 
 
 class NewTicketForm(FormScreen):
@@ -412,24 +422,12 @@ class NewTicketForm(FormScreen):
         yield from self.row(
             "category",
             _("Category"),
-            Select(
-                _enum_options(list(Category)),
-                value=Category.FAULT.value,
-                allow_blank=False,
-                id="category",
-                compact=True,
-            ),
+            _enum_select(list(Category), "category", value=Category.FAULT),
         )
         yield from self.row(
             "priority",
             _("Priority"),
-            Select(
-                _enum_options(list(Priority)),
-                value=Priority.P3.value,
-                allow_blank=False,
-                id="priority",
-                compact=True,
-            ),
+            _enum_select(list(Priority), "priority", value=Priority.P3),
         )
         yield from self.row(
             "fault_code",
@@ -583,12 +581,7 @@ class HoldForm(FormScreen):
         yield from self.row(
             "reason",
             _("Reason"),
-            Select(
-                _enum_options(list(HoldReason)),
-                prompt=_("choose a hold reason"),
-                id="reason",
-                compact=True,
-            ),
+            _enum_select(list(HoldReason), "reason", prompt=_("choose a hold reason")),
         )
         yield from self.row(
             "evidence",
@@ -715,24 +708,12 @@ class ReclassifyForm(FormScreen):
         yield from self.row(
             "priority",
             _("Priority"),
-            Select(
-                _enum_options(list(Priority)),
-                value=self.priority.value,
-                allow_blank=False,
-                id="priority",
-                compact=True,
-            ),
+            _enum_select(list(Priority), "priority", value=self.priority),
         )
         yield from self.row(
             "category",
             _("Category"),
-            Select(
-                _enum_options(list(Category)),
-                value=self.category.value,
-                allow_blank=False,
-                id="category",
-                compact=True,
-            ),
+            _enum_select(list(Category), "category", value=self.category),
         )
         yield from self.row(
             "reason",

@@ -14,8 +14,6 @@ import os
 from collections.abc import Iterator
 from importlib import resources
 
-SUPPORTED = ("en", "zh_CN")
-
 _catalogs: dict[str, dict[str, str]] = {}
 _current = "en"
 
@@ -104,13 +102,6 @@ def _(message: str) -> str:
     if _current == "en":
         return message
     return _load(_current).get(message, message)
-
-
-def gettext_in(lang: str, message: str) -> str:
-    """Translate ``message`` into ``lang`` without changing the active language."""
-    if normalise(lang) == "en":
-        return message
-    return _load(normalise(lang)).get(message, message)
 
 
 def catalog_ids(lang: str = "zh_CN") -> Iterator[str]:

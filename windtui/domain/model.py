@@ -6,7 +6,7 @@ Display labels are English msgids; call :func:`windtui.i18n._` on ``.label`` to 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
@@ -331,13 +331,3 @@ class Downtime:
     since: datetime
     until: datetime | None
     seconds: float
-
-
-@dataclass(frozen=True, slots=True)
-class Transition:
-    """Result of applying an action to a ticket in the lifecycle (see ``lifecycle.apply``)."""
-
-    action: Action
-    before: TicketState
-    after: TicketState
-    changes: dict[str, tuple[object, object]] = field(default_factory=dict)

@@ -994,6 +994,41 @@ def cmd_bench(args: argparse.Namespace) -> int:
     return 0 if all(f.ok for f in figures) else 1
 
 
+def cmd_serve(args: argparse.Namespace) -> int:
+    """Serve the console to browsers (textual-serve) behind an authenticating reverse proxy."""
+    if not 1 <= args.port <= 65535:
+        raise UsageError(_("--port must be between 1 and 65535, not {port}").format(port=args.port))
+    try:
+        from windtui import web
+    except ModuleNotFoundError as exc:
+        if (exc.name or "").split(".")[0] not in ("textual_serve", "aiohttp", "aiohttp_jinja2"):
+            raise
+        raise WindtuiError(
+            _("windtui serve needs textual-serve: pip install 'windtui[serve]'")
+        ) from None
+    if not web.HEADER_NAME.fullmatch(args.user_header):
+        raise UsageError(
+            _("--user-header must be an HTTP header name such as X-Remote-User, not {name}").format(
+                name=ascii(args.user_header)
+            )
+        )
+    if args.public_url and not web.origin_of(args.public_url).startswith(("http://", "https://")):
+        raise UsageError(
+            _("--public-url must be an http:// or https:// URL, not {url}").format(
+                url=args.public_url
+            )
+        )
+    return web.serve(
+        host=args.host,
+        port=args.port,
+        public_url=args.public_url,
+        user_header=args.user_header,
+        db=args.db,
+        now=args.now,
+        lang=args.lang and i18n.current_language(),
+    )
+
+
 # ---------------------------------------------------------------------------------------------
 # The parser
 
@@ -1223,6 +1258,34 @@ def build_parser() -> argparse.ArgumentParser:
     p = _sub(commands, "bench", _("run the benchmarks against their budgets"), cmd_bench)
     p.add_argument("--json", action="store_true", help=_("print JSON"))
     p.add_argument("--only", metavar="NAME", nargs="+", help=_("run only these benchmarks"))
+
+    p = _sub(
+        commands,
+        "serve",
+        _("serve the console to browsers behind an authenticating proxy (textual-serve)"),
+        cmd_serve,
+    )
+    p.add_argument(
+        "--host",
+        metavar="ADDR",
+        default="127.0.0.1",
+        help=_("address to listen on (default 127.0.0.1: only the proxy on this host)"),
+    )
+    p.add_argument("--port", metavar="PORT", type=int, default=8000, help=_("port (default 8000)"))
+    p.add_argument(
+        "--user-header",
+        metavar="NAME",
+        default="X-Remote-User",
+        help=_(
+            "header in which the proxy names the authenticated login (default X-Remote-User;"
+            " trusted only from a loopback peer)"
+        ),
+    )
+    p.add_argument(
+        "--public-url",
+        metavar="URL",
+        help=_("the URL browsers open, e.g. https://desk.example.com (default http://HOST:PORT)"),
+    )
     return parser
 
 

@@ -19,9 +19,15 @@ PG_SERVER = os.environ.get("WINDTUI_TEST_PG", "postgresql://postgres@127.0.0.1:5
 TECHNICIANS = ("wangjg", "lihua", "zhaom")
 
 
+#: The roles of the fixtures' own actor: everything but technician and viewer.
+DESK_ROLES = ["admin", "dispatcher", "qa", "supervisor"]
+
+
 def seed_fleet(desk: Desk) -> None:
-    """Two farms (onshore 24x7 and offshore business-day), a few turbines, three technicians and
-    a dispatcher."""
+    """The desk's own actor as an administrator, dispatcher, QA and supervisor (added while the
+    staff list is empty, so it bootstraps), two farms (onshore 24x7 and offshore business-day),
+    a few turbines, three technicians and a dispatcher."""
+    desk.add_staff(desk.actor, name_zh="测试员", name_en="Tester", roles=DESK_ROLES)
     desk.add_customer("HNR", name_zh="华能新能源", name_en="Huaneng Renewables")
     desk.add_contract("HNR-DBC-OM", customer="HNR", name="达坂城运维合同", kind="service")
     desk.add_farm(

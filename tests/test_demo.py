@@ -180,6 +180,7 @@ def test_unknown_technician_or_turbine_is_named(tmp_path: Path) -> None:
 def test_reference_data_goes_in_all_or_nothing(tmp_path: Path) -> None:
     """A clash half-way through the reference data leaves no farm behind."""
     desk = Desk.open(f"sqlite:///{tmp_path / 'clash.db'}", now=NOW, actor="test")
+    desk.add_staff("test", name_zh="测试", name_en="Test", roles=["admin"])
     desk.add_staff("wuh", name_zh="吴昊", name_en="Wu Hao", roles=["technician"])  # demo has wuh
     with pytest.raises(WindtuiError, match="wuh"):
         load_demo(desk, "en")

@@ -27,3 +27,16 @@ class Conflict(Refused):
     """Someone else changed the record since it was read (optimistic version check)."""
 
     exit_code = 5
+
+
+class Forbidden(Refused):
+    """A role check refused the caller: who tried what, and which roles may (exit 4).
+
+    The services record every one in the refusal log (outside the hash chain).
+    """
+
+    def __init__(self, message: str, *, operation: str, target: str = "", needed: str = ""):
+        super().__init__(message)
+        self.operation = operation
+        self.target = target
+        self.needed = needed

@@ -135,13 +135,13 @@ def test_failure_after_partial_work_rolls_back(any_desk: Desk) -> None:
 def test_stale_version_is_a_conflict_naming_who_and_when(any_desk: Desk) -> None:
     number = new_fault(any_desk)
     snap = any_desk.ticket(number)
-    any_desk.actor = "wangjg"
+    any_desk.actor = "chenx"
     any_desk.act(number, A.ACK, expected_version=snap.version)
     any_desk.actor = "tester"
     before = counts(any_desk)
     with pytest.raises(Conflict) as err:
         any_desk.act(number, A.FEEDBACK, expected_version=snap.version)
-    assert str(err.value) == "ticket 1001 was changed by wangjg at 10:00 — reload"
+    assert str(err.value) == "ticket 1001 was changed by chenx at 10:00 — reload"
     with pytest.raises(Conflict):
         any_desk.assign(number, "lihua", expected_version=snap.version)
     assert counts(any_desk) == before
@@ -246,7 +246,7 @@ def test_changed_since_and_data_version(desk: Desk, sqlite_url: str) -> None:
     a, b = new_fault(desk), new_fault(desk)
     mark2, changed = desk.changed_since(mark)
     assert [t.number for t in changed] == [a, b] and mark2 > mark
-    other = Desk.open(sqlite_url, now=NOW, actor="lihua")
+    other = Desk.open(sqlite_url, now=NOW, actor="chenx")
     probe = desk.data_version()
     other.act(a, A.ACK)
     other.act(a, A.CANCEL, reason="customer fixed it")
@@ -520,7 +520,7 @@ def test_policy_digest_is_one_query_and_follows_other_connections(
     monkeypatch.setattr(desk_module, "load_policy", counting_load)
     assert any_desk.policy_digest() == shipped.digest
     assert len(statements) == 1 and 'FROM "policy_doc"' in statements[0]
-    other = Desk.open(backend_url, now=NOW, actor="lihua")
+    other = Desk.open(backend_url, now=NOW, actor="tester")
     try:
         loaded = other.load_policy_file(
             policy_file(tmp_path, "new.toml", **{"de-business": "de-office"})

@@ -142,7 +142,9 @@ def test_some_turbines_are_stopped(desk: Desk, fleet: list[TicketSnapshot]) -> N
 
 
 def _tiny(desk: Desk, *, technician: bool = True) -> None:
-    """One farm with two turbines and (optionally) one technician."""
+    """The desk's own administrator, one farm with two turbines and (optionally) one
+    technician."""
+    desk.add_staff(desk.actor, name_zh="管理员", name_en="Admin", roles=["admin", "dispatcher"])
     desk.add_farm("F", name_zh="f", name_en="f", province="p", latitude=0, longitude=0)
     turbine = {"model": "m", "rated_kw": 2000, "commissioned": NOW.date()}
     desk.add_turbines("F", [{"position": p, **turbine} for p in ("01", "02")])

@@ -342,7 +342,7 @@ async def test_change_from_another_console_appears_after_the_poll(
     async with app.run_test(size=(160, 50)) as pilot:
         queue = await ready_live(app, pilot)
         received = next(t for t in app.state.tickets.values() if t.state is TicketState.RECEIVED)
-        other = Desk.open(demo_desk.url, now=demo_desk.clock(), actor="other")
+        other = Desk.open(demo_desk.url, now=demo_desk.clock(), actor="luog")
         try:
             other.act(received.number, Action.ACK)
         finally:

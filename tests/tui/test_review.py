@@ -157,7 +157,7 @@ async def test_a_policy_loaded_at_another_desk_replans_the_console(
         after = app.state.board.next_due(received.id)
         assert after is not None and after[1] - before[1] == timedelta(hours=4)
         # ...and the queue is in the order a console started now shows.
-        fresh = make_app(Desk.open(url, now=NOW, actor="third"))
+        fresh = make_app(Desk.open(url, now=NOW, actor="chenx"))
         async with fresh.run_test(size=SIZE) as fresh_pilot:
             await settle(fresh, fresh_pilot)
             assert app.main.queue.keys == fresh.main.queue.keys
@@ -188,7 +188,7 @@ async def test_every_console_shows_the_same_order_after_a_hold(
             other.act(t.number, Action.HOLD, reason="weather", evidence="gusts 21 m/s")
         await asyncio.to_thread(app.poll_once, -1)  # the poll worker's step, in a thread
         await settle(app, pilot)
-        fresh = make_app(Desk.open(url, now=NOW, actor="third"))
+        fresh = make_app(Desk.open(url, now=NOW, actor="chenx"))
         async with fresh.run_test(size=SIZE) as fresh_pilot:
             await settle(fresh, fresh_pilot)
             assert app.main.queue.keys == fresh.main.queue.keys

@@ -93,7 +93,7 @@ def _forward(snap: TicketSnapshot) -> Action | None:
 
 def _change_from_another_desk(url: str, count: int) -> None:
     """A second desk (another console) reassigns ``count`` tickets."""
-    other = Desk.open(url, now=NOW, actor="other-desk")
+    other = Desk.open(url, now=NOW, actor="luog")
     try:
         logins = [t.login for t in other.technicians()]
         assignable = [s for s in other.open_tickets() if s.state in lifecycle.ASSIGNABLE_STATES]

@@ -225,12 +225,28 @@ _ACTION_LABELS = {
 
 
 class Role(StrEnum):
-    """Staff roles."""
+    """Staff roles; a person may hold several. What each may do: ``windtui.domain.roles``."""
 
     DISPATCHER = "dispatcher"
     TECHNICIAN = "technician"
     QA = "qa"
+    SUPERVISOR = "supervisor"
     ADMIN = "admin"
+    VIEWER = "viewer"
+
+    @property
+    def label(self) -> str:
+        return _ROLE_LABELS[self]
+
+
+_ROLE_LABELS = {
+    Role.DISPATCHER: "Dispatcher",
+    Role.TECHNICIAN: "Technician",
+    Role.QA: "QA",
+    Role.SUPERVISOR: "Supervisor",
+    Role.ADMIN: "Administrator",
+    Role.VIEWER: "Viewer",
+}
 
 
 @dataclass(frozen=True, slots=True)

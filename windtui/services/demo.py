@@ -17,7 +17,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from windtui.domain.model import Action, Category, HoldReason, Priority
+from windtui.domain.model import Action, Category, HoldReason, Priority, Role
 from windtui.errors import WindtuiError
 from windtui.i18n import _, normalise
 
@@ -121,6 +121,7 @@ class DemoFarm:
     phone: str | None
     limits: dict[str, float]
     turbines: tuple[DemoTurbine, ...]
+    access_notes: str = ""  # in the demo's language
 
 
 @dataclass(frozen=True, slots=True)
@@ -330,6 +331,7 @@ def _farm(entry: dict[str, Any], now: datetime, lang: str) -> DemoFarm:
         phone=entry.get("phone"),
         limits={k: float(v) for k, v in entry.get("limits", {}).items()},
         turbines=tuple(turbines),
+        access_notes=_pick(entry, "access", lang),
     )
 
 
@@ -498,6 +500,7 @@ def _insert_reference(desk: Desk, data: DemoData) -> None:
                 contract=f.contract,
                 depot=depot(f.depot),
                 duty_contact=f.duty_contact,
+                access_notes=f.access_notes,
                 phone=f.phone or "",
                 limits=f.limits,
             )
@@ -517,7 +520,12 @@ def _insert_reference(desk: Desk, data: DemoData) -> None:
                     for t in f.turbines
                 ],
             )
-        for p in data.staff:
+        loader = desk.identity
+        # Administrators first, the loader's own login mapped to the first of them: loading
+        # the rest of the staff, and opening the console afterwards, then works as that person.
+        people = sorted(data.staff, key=lambda p: Role.ADMIN.value not in p.roles)
+        for index, p in enumerate(people):
+            mapped = index == 0 and loader.via == "bootstrap" and loader.login != p.login
             desk.add_staff(
                 p.login,
                 name_zh=p.name_zh,
@@ -530,6 +538,7 @@ def _insert_reference(desk: Desk, data: DemoData) -> None:
                 shift=p.shift,
                 phone=p.phone or "",
                 certificates=p.certificates,
+                os_logins=(loader.login,) if mapped else (),
             )
 
 

@@ -13,6 +13,7 @@ import hashlib
 import json
 import os
 import pwd
+import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
@@ -25,6 +26,7 @@ import pendulum
 from peewee import JOIN, Database, fn
 
 from windtui.domain import lifecycle
+from windtui.domain import roles as access
 from windtui.domain.model import (
     Action,
     Category,
@@ -37,18 +39,22 @@ from windtui.domain.model import (
 )
 from windtui.domain.policy import PolicySet, load_policy
 from windtui.domain.sla import compute_clocks, downtime
-from windtui.errors import Conflict, NotFound, Refused, WindtuiError
+from windtui.errors import Conflict, Forbidden, NotFound, Refused, WindtuiError
 from windtui.i18n import _, current_language
 from windtui.paths import default_policy_path
+from windtui.services.identity import Identity
 from windtui.services.records import (
     EventRecord,
     FarmRecord,
     HoldRecord,
+    SiteRecord,
+    StaffRecord,
     TechnicianRecord,
     TicketDetail,
     TicketSnapshot,
     TurbineRecord,
 )
+from windtui.store import chain
 from windtui.store.db import (
     database_proxy,
     is_sqlite,
@@ -65,7 +71,9 @@ from windtui.store.models import (
     Farm,
     Hold,
     PolicyDoc,
+    Refusal,
     Staff,
+    StaffLogin,
     Ticket,
     Turbine,
     split_list,
@@ -85,14 +93,19 @@ TIMELINE_COLUMNS = (
 FIELD_STATES = (TicketState.DISPATCHED, TicketState.EN_ROUTE, TicketState.ON_SITE)
 CLOSED_STATES = (TicketState.CLOSED.value, TicketState.CANCELLED.value)
 FIRST_NUMBER = 1001
+NOTE_LIMIT = 4000
 #: A certificate expiring within this many days shows a warning on the board.
 CERT_WARNING_DAYS = 30
+_ROLE_VALUES = frozenset(r.value for r in Role)
+#: What a staff login may look like (an OS login or a short handle).
+_LOGIN = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.@-]{0,63}")
 #: The staff status of a technician who must not be dispatched or assigned.
 ON_LEAVE = "on_leave"
 
 
 def _active(method: Callable[P, R]) -> Callable[P, R]:
-    """Point the model proxy at this desk's database before running ``method``.
+    """Point the model proxy at this desk's database before running ``method``, and record a
+    role refusal (:class:`Forbidden`) in the refusal log after the refused work rolled back.
 
     One database is active per process; this keeps several desks (tests, tools) usable one after
     the other without surprising cross-talk.
@@ -104,7 +117,11 @@ def _active(method: Callable[P, R]) -> Callable[P, R]:
         assert isinstance(desk, Desk)
         if database_proxy.obj is not desk.db:
             database_proxy.initialize(desk.db)
-        return method(*args, **kwargs)
+        try:
+            return method(*args, **kwargs)
+        except Forbidden as refusal:
+            desk._record_refusal(refusal)
+            raise
 
     return wrapper
 
@@ -156,8 +173,165 @@ class Desk:
         self.db = db
         self.url = url
         self.clock = clock
-        self.actor = actor
+        self.os_login = os_login()
+        self._who = actor  # a staff login or an OS login; resolved to a person on first use
+        self._via = "login"
+        self._identity: Identity | None = None
         self._policy_cache: tuple[str, PolicySet] | None = None
+
+    # ------------------------------------------------------------------ identity and roles
+
+    @property
+    def actor(self) -> str:
+        """The staff login that writes go under (the event log's actor)."""
+        return self.identity.login
+
+    @actor.setter
+    def actor(self, who: str) -> None:
+        """Act as the staff member ``who`` from now on (trusted in-process callers only: the
+        demo loader replays each step as the person who did it)."""
+        self._who, self._identity = who, None
+
+    @property
+    def identity(self) -> Identity:
+        """Who is at this desk (resolved once; every write checks it afresh)."""
+        if self._identity is None:
+            self._identity = self.refresh_identity()
+        return self._identity
+
+    @_active
+    def refresh_identity(self) -> Identity:
+        """Resolve the actor against the staff list now (a disabled person is refused)."""
+        who = self._who
+        link = StaffLogin.get_or_none(StaffLogin.os_login == who)
+        staff = link.staff if link is not None else Staff.get_or_none(Staff.login == who)
+        if staff is None:
+            if not Staff.select().exists():
+                # Nobody to protect yet: whoever sets the database up may do everything until
+                # the first administrator is added (``windtui init`` adds them).
+                return Identity(
+                    login=who,
+                    name_zh=who,
+                    name_en=who,
+                    roles=frozenset(Role),
+                    os_login=self.os_login,
+                    via="bootstrap",
+                )
+            raise Refused(
+                _(
+                    "{login} is not on the staff list: an administrator adds it with"
+                    " `windtui staff add {login} --name-zh … --name-en … --roles …`, or maps it"
+                    " to a person with `windtui staff set PERSON --os-login {login}`"
+                ).format(login=who)
+            )
+        if not staff.active:
+            raise Refused(
+                _(
+                    "{login} is disabled: an administrator re-enables it with"
+                    " `windtui staff set {login} --enable`"
+                ).format(login=staff.login)
+            )
+        self._identity = Identity(
+            login=staff.login,
+            name_zh=staff.name_zh,
+            name_en=staff.name_en,
+            roles=frozenset(Role(r) for r in staff.role_list() if r in _ROLE_VALUES),
+            os_login=self.os_login,
+            via=self._via,
+            staff_id=staff.id,
+        )
+        return self._identity
+
+    @_active
+    def assume(self, login: str, *, trusted_account: bool = False) -> Identity:
+        """Act as ``login`` (the CLI's ``--as``).
+
+        Allowed for an administrator, or when ``trusted_account`` says the OS account is one the
+        administrator's system configuration trusts (its identity is fixed per SSH key or per
+        browser session). Refused otherwise, naming the login that tried.
+        """
+        if not trusted_account:
+            me = self.identity
+            if Role.ADMIN not in me.roles:
+                raise Forbidden(
+                    _(
+                        "--as is only for administrators and accounts the administrator trusts:"
+                        " {login} is neither"
+                    ).format(login=me.login),
+                    operation="as",
+                    target=login,
+                    needed=Role.ADMIN.value,
+                )
+        self._who, self._via, self._identity = login, "as", None
+        return self.identity
+
+    def _gate(self, operation: str | Action) -> Identity:
+        """The role check every write makes first, against a fresh read of the staff row.
+
+        Passes a technician through for crew operations: whether they are crew on *this*
+        ticket is checked on the locked row (:meth:`_check_crew`).
+        """
+        me = self.refresh_identity()
+        op = str(operation.value if isinstance(operation, Action) else operation)
+        if access.permits(me.roles, op) or (
+            Role.TECHNICIAN in me.roles and op in access.CREW_OPERATIONS
+        ):
+            return me
+        raise self._forbidden(me, op)
+
+    def _check_crew(self, operation: str | Action, row: Ticket | None, number: int) -> None:
+        """Refuse a crew-only caller a ticket they are not crew on (or that does not exist:
+        the same words, so ticket numbers cannot be probed)."""
+        me = self.identity
+        op = str(operation.value if isinstance(operation, Action) else operation)
+        if access.permits(me.roles, op):
+            return
+        crew = row is not None and me.staff_id is not None and row.owner_id == me.staff_id
+        if crew and access.permits(me.roles, op, crew=True):
+            return
+        if Role.TECHNICIAN in me.roles:
+            raise Forbidden(
+                _("ticket {number} is not one of your jobs").format(number=number),
+                operation=op,
+                target=f"ticket {number}",
+                needed=",".join(r.value for r in access.needed_roles(op)),
+            )
+        raise self._forbidden(me, op, f"ticket {number}")
+
+    def _forbidden(self, me: Identity, op: str, target: str = "") -> Forbidden:
+        needed = access.needed_roles(op)
+        held = ", ".join(_(r.label) for r in Role if r in me.roles) or _("no role")
+        return Forbidden(
+            _("{operation} needs the {roles} role: {login} is {held}").format(
+                operation=_(access.operation_label(op)),
+                roles=_(" or ").join(_(r.label) for r in needed),
+                login=me.login,
+                held=held,
+            ),
+            operation=op,
+            target=target,
+            needed=",".join(r.value for r in needed),
+        )
+
+    def _record_refusal(self, refusal: Forbidden) -> None:
+        """Append a refused attempt to the refusal log, in its own transaction.
+
+        Best effort: a database that cannot take the row must not hide the refusal itself.
+        """
+        who = self._identity.login if self._identity is not None else self._who
+        try:
+            with write_transaction(self.db):
+                Refusal.create(
+                    actor=who,
+                    os_login=self.os_login,
+                    operation=refusal.operation,
+                    target=refusal.target,
+                    needed=refusal.needed,
+                    message=str(refusal),
+                    at=self.clock(),
+                )
+        except peewee.DatabaseError:
+            pass
 
     # ------------------------------------------------------------------ opening and schema
 
@@ -203,12 +377,16 @@ class Desk:
 
     @_active
     def init_schema(self) -> int:
-        """Create or upgrade the schema; returns its version."""
+        """Create or upgrade the schema; returns its version (administrators only, once there
+        is a schema with staff to protect)."""
+        if schema_version(self.db) is not None:
+            self._gate(access.INIT)
         return ensure_schema(self.db, create=True)
 
     @_active
     def reset(self) -> None:
         """Drop every table and create an empty schema (the demo reload uses this)."""
+        self._gate(access.INIT)
         drop_schema(self.db)
         ensure_schema(self.db, create=True)
         self._policy_cache = None
@@ -315,11 +493,26 @@ class Desk:
 
     @_active
     def ticket(self, number: int) -> TicketSnapshot:
-        """One ticket's snapshot (NotFound when unknown)."""
-        found = self._snapshots(Ticket.number == number)
+        """One ticket's snapshot (NotFound when unknown; a technician sees only their jobs)."""
+        found = self._snapshots(Ticket.number == number, *self._visible())
         if not found:
+            if self.identity.crew_only:
+                self._check_crew(access.READ, None, number)
             raise NotFound(_("ticket {number} not found").format(number=number))
         return found[0]
+
+    def _visible(self) -> tuple[Any, ...]:
+        """Conditions limiting ticket reads to what the caller may read.
+
+        Readers of everything get none; a technician gets their own jobs; anyone else (no
+        role at all) is refused.
+        """
+        me = self.identity
+        if access.reads_everything(me.roles):
+            return ()
+        if Role.TECHNICIAN in me.roles:
+            return (Ticket.owner == me.staff_id,)
+        raise self._forbidden(me, access.READ)
 
     def open_tickets(self) -> list[TicketSnapshot]:
         """Every ticket that is neither closed nor cancelled."""
@@ -335,8 +528,11 @@ class Desk:
         state: TicketState | str | None = None,
         category: Category | str | None = None,
     ) -> list[TicketSnapshot]:
-        """Tickets by number, filtered; closed/cancelled ones only when asked (or by ``state``)."""
-        where = []
+        """Tickets by number, filtered; closed/cancelled ones only when asked (or by ``state``).
+
+        A technician gets only the tickets they are crew on.
+        """
+        where = list(self._visible())
         if state is not None:
             where.append(Ticket.state == str(state))
         elif not include_closed:
@@ -357,7 +553,7 @@ class Desk:
         between is skipped (it may come again next time, which is harmless).
         """
         mark = self._counter()
-        return mark, self._snapshots(Ticket.change_seq > seq)
+        return mark, self._snapshots(Ticket.change_seq > seq, *self._visible())
 
     @_active
     def data_version(self) -> int:
@@ -373,7 +569,14 @@ class Desk:
     def detail(self, number: int) -> TicketDetail:
         """Everything about one ticket: clocks now, downtime, events, holds, allowed actions."""
         snap = self.ticket(number)
-        row = Ticket.get(Ticket.id == snap.id)
+        row = (
+            Ticket.select(Ticket, Farm, Turbine)
+            .join(Farm)
+            .switch(Ticket)
+            .join(Turbine, JOIN.LEFT_OUTER)
+            .where(Ticket.id == snap.id)
+            .get()
+        )
         now = self.clock()
         tl = snap.timeline
         events = tuple(
@@ -403,6 +606,7 @@ class Desk:
         )
         return TicketDetail(
             ticket=snap,
+            site=_site(row.farm, row.turbine if row.turbine_id else None),
             description=row.description,
             reporter=row.reporter,
             contact=row.contact,
@@ -462,6 +666,7 @@ class Desk:
         Refused, writing nothing, when it lacks a calendar some farm uses: every clock of that
         farm could no longer be computed, so every read would fail.
         """
+        self._gate(access.POLICY)
         file = Path(path)
         text = _read(file)
         policy = load_policy(text, source=str(file))
@@ -508,6 +713,7 @@ class Desk:
     @_active
     def add_customer(self, code: str, *, name_zh: str, name_en: str) -> None:
         """Add a customer."""
+        self._gate(access.REFERENCE)
         self._insert(Customer, "customer", code, name_zh=name_zh, name_en=name_en)
 
     @_active
@@ -524,6 +730,7 @@ class Desk:
         sla_key: str | None = None,
     ) -> None:
         """Add a customer's contract; ``sla_key`` (default: the code) selects policy overrides."""
+        self._gate(access.REFERENCE)
         owner = self._lookup(Customer, Customer.code == customer, _("customer {name}"), customer)
         self._insert(
             Contract,
@@ -557,8 +764,10 @@ class Desk:
         duty_contact: str = "",
         phone: str = "",
         limits: dict[str, float] | None = None,
+        access_notes: str = "",
     ) -> None:
         """Add a wind farm (``contract`` by code) on a calendar of the policy in force."""
+        self._gate(access.REFERENCE)
         deal = None
         if contract is not None:
             deal = self._lookup(Contract, Contract.code == contract, _("contract {name}"), contract)
@@ -591,6 +800,7 @@ class Desk:
             duty_contact=duty_contact,
             phone=phone,
             limits=json.dumps(limits or {}),
+            access_notes=access_notes,
         )
 
     @_active
@@ -598,6 +808,7 @@ class Desk:
         """Add turbines to a farm in one transaction; each dict holds Turbine fields
         (``position``, ``model``, ``rated_kw``, ``commissioned``, optional ``hub_height``,
         ``warranty_end``, ``status``, ``line``). Returns how many were added."""
+        self._gate(access.REFERENCE)
         site = self._farm(farm)
         rows = [{**t, "farm": site.id} for t in turbines]
         with write_transaction(self.db):
@@ -621,27 +832,173 @@ class Desk:
         shift: str = "",
         phone: str = "",
         certificates: dict[str, date] | None = None,
-    ) -> None:
-        """Add a staff member; ``certificates`` maps certificate name to expiry date."""
-        roles = tuple(roles)
-        for role in roles:
-            _enum(Role, role, _("role"))
-        self._insert(
-            Staff,
-            "staff",
-            login,
-            key=Staff.login,
-            name_zh=name_zh,
-            name_en=name_en,
-            roles=",".join(roles),
-            base=base,
-            skills=",".join(skills),
-            status=status,
-            level=level,
-            shift=shift,
-            phone=phone,
-            certificates=json.dumps({k: v.isoformat() for k, v in (certificates or {}).items()}),
+        os_logins: Iterable[str] = (),
+    ) -> StaffRecord:
+        """Add a staff member (administrators only); ``certificates`` maps certificate name to
+        expiry date; ``os_logins`` are further OS logins that identify them (their own ``login``
+        always does). Logged as ``staff`` events."""
+        self._gate(access.STAFF)
+        login = _checked_login(login, _("staff login"))
+        held = _checked_roles(roles)
+        extra = tuple(dict.fromkeys(_checked_login(x, _("OS login")) for x in os_logins))
+        if not name_zh.strip() or not name_en.strip():
+            raise Refused(
+                _("staff {login} needs a Chinese and an English name").format(login=login)
+            )
+        now = self.clock()
+        with write_transaction(self.db):
+            seq = self._bump()
+            if Staff.select().where(Staff.login == login).exists():
+                raise Refused(_("{what} {code} already exists").format(what=_("staff"), code=login))
+            self._check_os_logins(login, extra, None)
+            person = Staff.create(
+                login=login,
+                name_zh=name_zh.strip(),
+                name_en=name_en.strip(),
+                roles=",".join(held),
+                base=base,
+                skills=",".join(skills),
+                status=status,
+                level=level,
+                shift=shift,
+                phone=phone,
+                certificates=json.dumps(
+                    {k: v.isoformat() for k, v in (certificates or {}).items()}
+                ),
+            )
+            for name in extra:
+                StaffLogin.create(os_login=name, staff=person)
+            changes: dict[str, tuple[object, object]] = {
+                "login": (None, login),
+                "name": (None, f"{person.name_zh} / {person.name_en}"),
+                "roles": (None, ",".join(held)),
+            }
+            if extra:
+                changes["os_logins"] = (None, ",".join(extra))
+            self._log(None, seq, "staff.add", changes, now, now, login)
+        return self._staff_record(login)
+
+    @_active
+    def set_staff(
+        self,
+        login: str,
+        *,
+        name_zh: str | None = None,
+        name_en: str | None = None,
+        roles: Iterable[str] | None = None,
+        os_logins: Iterable[str] | None = None,
+        active: bool | None = None,
+        phone: str | None = None,
+        base: str | None = None,
+        status: str | None = None,
+    ) -> StaffRecord:
+        """Change a staff member (administrators only): names, roles, OS logins (replacing the
+        list), enabled or disabled. The last active administrator cannot lose the role or be
+        disabled (nobody could manage staff any more). One ``staff`` event per changed field."""
+        self._gate(access.STAFF)
+        held = _checked_roles(roles) if roles is not None else None
+        extra = (
+            tuple(dict.fromkeys(_checked_login(x, _("OS login")) for x in os_logins))
+            if os_logins is not None
+            else None
         )
+        now = self.clock()
+        with write_transaction(self.db):
+            seq = self._bump()
+            person = self._lookup(Staff, Staff.login == login, _("staff {name}"), login)
+            changes: dict[str, tuple[object, object]] = {}
+            fields: dict[str, object] = {}
+            for name, value in (
+                ("name_zh", name_zh),
+                ("name_en", name_en),
+                ("phone", phone),
+                ("base", base),
+                ("status", status),
+            ):
+                if value is not None and value.strip() != getattr(person, name):
+                    if name.startswith("name_") and not value.strip():
+                        raise Refused(_("a staff name cannot be empty"))
+                    changes[name] = (getattr(person, name), value.strip())
+                    fields[name] = value.strip()
+            if held is not None and ",".join(held) != person.roles:
+                changes["roles"] = (person.roles, ",".join(held))
+                fields["roles"] = ",".join(held)
+            if active is not None and active != person.active:
+                changes["active"] = (person.active, active)
+                fields["active"] = active
+            losing_admin = Role.ADMIN.value in person.role_list() and (
+                (held is not None and Role.ADMIN.value not in held) or active is False
+            )
+            if losing_admin and self._other_admins(person.id) == 0:
+                raise Refused(
+                    _(
+                        "{login} is the last active administrator: add another administrator first"
+                    ).format(login=login)
+                )
+            if extra is not None:
+                before = tuple(
+                    x.os_login
+                    for x in StaffLogin.select()
+                    .where(StaffLogin.staff == person.id)
+                    .order_by(StaffLogin.os_login)
+                )
+                if sorted(extra) != list(before):
+                    self._check_os_logins(login, extra, person.id)
+                    StaffLogin.delete().where(StaffLogin.staff == person.id).execute()
+                    for name in extra:
+                        StaffLogin.create(os_login=name, staff=person)
+                    changes["os_logins"] = (",".join(before), ",".join(sorted(extra)))
+            if not changes:
+                raise Refused(_("staff {login}: nothing to change").format(login=login))
+            if fields:
+                Staff.update(**fields).where(Staff.id == person.id).execute()
+            self._log(None, seq, "staff.set", changes, now, now, login)
+        self._identity = None  # the caller may have changed themselves
+        return self._staff_record(login)
+
+    def disable_staff(self, login: str) -> StaffRecord:
+        """Disable a staff member: they can no longer open the desk (their history stays)."""
+        return self.set_staff(login, active=False)
+
+    @_active
+    def staff(self) -> list[StaffRecord]:
+        """Every staff member with roles, OS logins and whether they may open the desk."""
+        self.identity  # noqa: B018 - an unknown or disabled login is refused here too
+        links: dict[int, list[str]] = {}
+        for staff_id, name in StaffLogin.select(StaffLogin.staff, StaffLogin.os_login).tuples():
+            links.setdefault(staff_id, []).append(name)
+        return [_staff_record(s, links.get(s.id, ())) for s in Staff.select().order_by(Staff.login)]
+
+    def _staff_record(self, login: str) -> StaffRecord:
+        person = Staff.get(Staff.login == login)
+        names = [
+            x.os_login
+            for x in StaffLogin.select()
+            .where(StaffLogin.staff == person.id)
+            .order_by(StaffLogin.os_login)
+        ]
+        return _staff_record(person, names)
+
+    def _other_admins(self, staff_id: int) -> int:
+        return sum(
+            1
+            for s in Staff.select().where(Staff.active, Staff.id != staff_id)
+            if Role.ADMIN.value in s.role_list()
+        )
+
+    def _check_os_logins(self, login: str, names: Sequence[str], staff_id: int | None) -> None:
+        """Refuse an OS login that already identifies somebody else."""
+        for name in names:
+            link = StaffLogin.get_or_none(StaffLogin.os_login == name)
+            other = link.staff if link is not None else None
+            if other is None and name != login:
+                other = Staff.get_or_none(Staff.login == name)
+            if other is not None and other.id != staff_id:
+                raise Refused(
+                    _("OS login {name} already identifies {other}").format(
+                        name=name, other=other.login
+                    )
+                )
 
     # ------------------------------------------------------------------ ticket writes
 
@@ -664,6 +1021,7 @@ class Desk:
         turbine_stopped: bool = False,
     ) -> TicketSnapshot:
         """Receive a ticket at ``at`` (default now); numbers run from 1001 unless given."""
+        self._gate(access.CREATE)
         now = self.clock()
         at = self._instant(at, now)
         kind = _enum(Category, category, _("category"))
@@ -737,13 +1095,14 @@ class Desk:
         is an optional note.
         """
         action = _enum(Action, action, _("action"))
+        self._gate(action)
         now = self.clock()
         at = self._instant(at, now)
         hold_reason = None
         if action is Action.HOLD and reason:
             hold_reason = _enum(HoldReason, reason, _("hold reason"))
         with write_transaction(self.db):
-            row = self._locked(number, expected_version)
+            row = self._locked(number, expected_version, action)
             # The technician first: "nobody" or someone on leave is the real problem, whatever
             # the ticket's state.
             staff = self._technician(technician) if action is Action.DISPATCH else None
@@ -792,6 +1151,7 @@ class Desk:
         on the next read (the version moves), and pauses come from the hold history, so paused
         time is kept. One event row per changed field (old → new) carries the reason as its note.
         """
+        self._gate(access.RECLASSIFY)
         level = _enum(Priority, priority, _("priority")) if priority is not None else None
         kind = _enum(Category, category, _("category")) if category is not None else None
         if level is None and kind is None:
@@ -835,6 +1195,7 @@ class Desk:
         self, number: int, technician: str, *, expected_version: int | None = None
     ) -> TicketSnapshot:
         """(Re)assign the ticket's technician without changing its state."""
+        self._gate(access.ASSIGN)
         now = self.clock()
         with write_transaction(self.db):
             row = self._locked(number, expected_version)
@@ -863,6 +1224,27 @@ class Desk:
             )
         return self.ticket(number)
 
+    @_active
+    def add_note(
+        self, number: int, text: str, *, expected_version: int | None = None
+    ) -> TicketSnapshot:
+        """Add a free-text work note to the ticket's timeline (stored as typed)."""
+        self._gate(access.NOTE)
+        body = (text or "").strip()
+        if not body:
+            raise Refused(_("a work note cannot be empty"))
+        if len(body) > NOTE_LIMIT:
+            raise Refused(
+                _("a work note is at most {limit} characters ({count} given)").format(
+                    limit=NOTE_LIMIT, count=len(body)
+                )
+            )
+        now = self.clock()
+        with write_transaction(self.db):
+            row = self._locked(number, expected_version, access.NOTE)
+            self._commit(row, "note", {"note": (None, body)}, {}, now, now)
+        return self.ticket(number)
+
     # ------------------------------------------------------------------ internals: writes
 
     def _instant(self, at: datetime | None, now: datetime) -> datetime:
@@ -878,12 +1260,18 @@ class Desk:
             )
         return at
 
-    def _locked(self, number: int, expected_version: int | None) -> Ticket:
-        """The ticket row, locked for this transaction, after the optimistic version check."""
+    def _locked(
+        self, number: int, expected_version: int | None, operation: str | Action | None = None
+    ) -> Ticket:
+        """The ticket row, locked for this transaction, after the crew check for ``operation``
+        (before anything else: a technician learns nothing about other people's tickets) and
+        the optimistic version check."""
         query = Ticket.select().where(Ticket.number == number)
         if not is_sqlite(self.db):
             query = query.for_update()  # SQLite's BEGIN IMMEDIATE already locks the database
         row = query.first()
+        if operation is not None:
+            self._check_crew(operation, row, number)
         if row is None:
             raise NotFound(_("ticket {number} not found").format(number=number))
         if expected_version is not None and expected_version != row.version:
@@ -965,8 +1353,9 @@ class Desk:
         now: datetime,
         note: str | None,
     ) -> None:
-        """Append one event row per changed field."""
-        Event.insert_many(
+        """Append one event row per changed field to the hash chain."""
+        chain.append(
+            self.db,
             [
                 {
                     "ticket": ticket_id,
@@ -981,8 +1370,8 @@ class Desk:
                     "recorded_at": now,
                 }
                 for name, (old, new) in changes.items()
-            ]
-        ).execute()
+            ],
+        )
 
     def _bump(self) -> int:
         """Advance the global change counter (inside the caller's transaction)."""
@@ -1277,3 +1666,65 @@ def _certificate_warning(certificates: str, today: date) -> bool:
         return False
     limit = today + timedelta(days=CERT_WARNING_DAYS)
     return any(date.fromisoformat(v) <= limit for v in expiries.values() if v)
+
+
+def _checked_login(value: str, what: str) -> str:
+    """A login as typed, refused when empty or holding anything but letters, digits, ``_.@-``."""
+    login = (value or "").strip()
+    if not _LOGIN.fullmatch(login):
+        raise Refused(
+            _("{what} '{value}' is not valid: use letters, digits, _ . @ - (at most 64)").format(
+                what=what, value=value
+            )
+        )
+    return login
+
+
+def _checked_roles(values: Iterable[str]) -> tuple[str, ...]:
+    """Role values in enum order, refusing an unknown one and an empty list."""
+    given = [str(v).strip() for v in values if str(v).strip()]
+    for role in given:
+        _enum(Role, role, _("role"))
+    if not given:
+        raise Refused(
+            _("give at least one role: {choices}").format(choices=", ".join(r.value for r in Role))
+        )
+    return tuple(r.value for r in Role if r.value in given)
+
+
+def _staff_record(person: Staff, os_logins: Iterable[str]) -> StaffRecord:
+    return StaffRecord(
+        login=person.login,
+        name_zh=person.name_zh,
+        name_en=person.name_en,
+        roles=person.role_list(),
+        os_logins=tuple(sorted(os_logins)),
+        active=bool(person.active),
+        base=person.base,
+        status=person.status,
+        phone=person.phone,
+    )
+
+
+def _site(farm: Farm, turbine: Turbine | None) -> SiteRecord:
+    """What a crew needs to know about where the job is."""
+    return SiteRecord(
+        farm=farm.code,
+        farm_name_zh=farm.name_zh,
+        farm_name_en=farm.name_en,
+        province=farm.province,
+        province_en=farm.province_en,
+        offshore=bool(farm.offshore),
+        latitude=farm.latitude,
+        longitude=farm.longitude,
+        depot=farm.depot,
+        duty_contact=farm.duty_contact,
+        phone=farm.phone,
+        access_notes=farm.access_notes,
+        turbine=f"{farm.code}-{turbine.position}" if turbine is not None else None,
+        model=turbine.model if turbine is not None else None,
+        rated_kw=turbine.rated_kw if turbine is not None else None,
+        hub_height=turbine.hub_height if turbine is not None else None,
+        line=turbine.line if turbine is not None else None,
+        turbine_status=turbine.status if turbine is not None else None,
+    )

@@ -102,10 +102,51 @@ class HoldRecord:
 
 
 @dataclass(frozen=True, slots=True)
+class SiteRecord:
+    """Where a job is: the farm and turbine facts a crew needs (position, model, contact,
+    access notes)."""
+
+    farm: str
+    farm_name_zh: str
+    farm_name_en: str
+    province: str
+    province_en: str
+    offshore: bool
+    latitude: float
+    longitude: float
+    depot: str
+    duty_contact: str
+    phone: str
+    access_notes: str
+    turbine: str | None
+    model: str | None
+    rated_kw: int | None
+    hub_height: float | None
+    line: str | None
+    turbine_status: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class StaffRecord:
+    """A staff member as ``windtui staff`` lists them."""
+
+    login: str
+    name_zh: str
+    name_en: str
+    roles: tuple[str, ...]
+    os_logins: tuple[str, ...]
+    active: bool
+    base: str
+    status: str
+    phone: str
+
+
+@dataclass(frozen=True, slots=True)
 class TicketDetail:
     """Everything the detail view and ``ticket show`` print."""
 
     ticket: TicketSnapshot
+    site: SiteRecord
     description: str
     reporter: str | None
     contact: str | None

@@ -103,6 +103,7 @@ class Farm(BaseModel):
     duty_contact = CharField(default="")
     phone = CharField(default="")
     limits = TextField(default="{}")  # JSON: weather work limits, quoted as hold evidence
+    access_notes = TextField(default="")  # how a crew gets in: gate, road, keys, vessel berth
 
 
 class Turbine(BaseModel):
@@ -132,10 +133,21 @@ class Staff(BaseModel):
     shift = CharField(default="")
     phone = CharField(default="")
     certificates = TextField(default="{}")  # JSON: {"gwo_bst": "2026-05-01", ...}
+    active = BooleanField(default=True)  # a disabled person can no longer open the desk
 
     def role_list(self) -> tuple[str, ...]:
         """The roles as a tuple."""
         return split_list(self.roles)
+
+
+class StaffLogin(BaseModel):
+    """An operating-system login that identifies a staff member (several may map to one)."""
+
+    os_login = CharField(unique=True)
+    staff = ForeignKeyField(Staff, backref="logins", on_delete="CASCADE")
+
+    class Meta:
+        table_name = "staff_os_login"  # "staff_login" is the name of Staff.login's index
 
 
 def split_list(text: str | None) -> tuple[str, ...]:
@@ -189,7 +201,12 @@ class Hold(BaseModel):
 
 
 class Event(BaseModel):
-    """Append-only audit log: one row per changed field (triggers refuse UPDATE/DELETE)."""
+    """Append-only audit log: one row per changed field (triggers refuse UPDATE/DELETE).
+
+    Hash-chained: ``chain_seq`` numbers the events without gaps, ``hash`` covers the event's
+    content and ``prev_hash`` (the previous event's hash), so an edited, deleted or inserted row
+    breaks the chain (``windtui.services.audit``).
+    """
 
     seq = AutoField()
     ticket = ForeignKeyField(Ticket, null=True, backref="events")
@@ -202,9 +219,28 @@ class Event(BaseModel):
     note = TextField(null=True)
     occurred_at = UtcDateTimeField()  # when it happened (``at``)
     recorded_at = UtcDateTimeField()  # when it was written
+    chain_seq = BigIntegerField(unique=True, null=True)  # 1, 2, 3, … in append order
+    prev_hash = CharField(max_length=64, null=True)
+    hash = CharField(max_length=64, unique=True, null=True)
 
     class Meta:
         indexes = ((("ticket", "occurred_at"), False),)
+
+
+class Refusal(BaseModel):
+    """A refused attempt (who tried what, which role it needs): append-only, outside the chain.
+
+    Kept apart from :class:`Event` so the chain only ever holds what happened; a refusal is
+    written in its own short transaction after the refused one rolled back.
+    """
+
+    actor = CharField()  # the staff login (or the unknown login that tried)
+    os_login = CharField()
+    operation = CharField()
+    target = CharField(default="")  # "ticket 1042", "staff lizq", "policy"
+    needed = CharField(default="")  # comma list of roles that may do it
+    message = TextField(default="")
+    at = UtcDateTimeField()
 
 
 class PolicyDoc(BaseModel):
@@ -225,8 +261,10 @@ MODELS: tuple[type[BaseModel], ...] = (
     Farm,
     Turbine,
     Staff,
+    StaffLogin,
     Ticket,
     Hold,
     Event,
+    Refusal,
     PolicyDoc,
 )

@@ -15,29 +15,85 @@ from peewee import Database
 from windtui.errors import WindtuiError
 from windtui.i18n import _
 from windtui.store.db import is_sqlite
-from windtui.store.models import MODELS, ChangeCounter, SchemaMeta
+from windtui.store.models import (
+    MODELS,
+    ChangeCounter,
+    Event,
+    Farm,
+    Refusal,
+    SchemaMeta,
+    Staff,
+    StaffLogin,
+)
 
-SCHEMA_VERSION = 1
-
-#: Upgrade steps: ``_UPGRADES[n]`` takes a version n-1 schema to version n (run under the lock).
-_UPGRADES: dict[int, Callable[[Database], None]] = {}
+SCHEMA_VERSION = 2
 
 #: pg_advisory_xact_lock key for schema work ("windtui" in ASCII, truncated to fit a bigint).
 _PG_LOCK_KEY = 0x77696E64747569
 
-_SQLITE_TRIGGERS = (
-    "CREATE TRIGGER IF NOT EXISTS event_no_update BEFORE UPDATE ON event "
-    "BEGIN SELECT RAISE(ABORT, 'event is append-only'); END",
-    "CREATE TRIGGER IF NOT EXISTS event_no_delete BEFORE DELETE ON event "
-    "BEGIN SELECT RAISE(ABORT, 'event is append-only'); END",
-)
-_PG_TRIGGERS = (
-    "CREATE OR REPLACE FUNCTION windtui_event_append_only() RETURNS trigger AS $$ "
-    "BEGIN RAISE EXCEPTION 'event is append-only'; END $$ LANGUAGE plpgsql",
-    "DROP TRIGGER IF EXISTS event_append_only ON event",
-    "CREATE TRIGGER event_append_only BEFORE UPDATE OR DELETE ON event "
-    "FOR EACH ROW EXECUTE FUNCTION windtui_event_append_only()",
-)
+#: Tables that refuse UPDATE and DELETE (the audit trail).
+APPEND_ONLY = ("event", "refusal")
+
+
+def _sqlite_triggers(table: str) -> tuple[str, ...]:
+    return (
+        f"CREATE TRIGGER IF NOT EXISTS {table}_no_update BEFORE UPDATE ON {table} "
+        f"BEGIN SELECT RAISE(ABORT, '{table} is append-only'); END",
+        f"CREATE TRIGGER IF NOT EXISTS {table}_no_delete BEFORE DELETE ON {table} "
+        f"BEGIN SELECT RAISE(ABORT, '{table} is append-only'); END",
+    )
+
+
+def _pg_triggers(table: str) -> tuple[str, ...]:
+    return (
+        f"CREATE OR REPLACE FUNCTION windtui_{table}_append_only() RETURNS trigger AS $$ "
+        f"BEGIN RAISE EXCEPTION '{table} is append-only'; END $$ LANGUAGE plpgsql",
+        f"DROP TRIGGER IF EXISTS {table}_append_only ON {table}",
+        f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} "
+        f"FOR EACH ROW EXECUTE FUNCTION windtui_{table}_append_only()",
+    )
+
+
+def append_only_triggers(db: Database) -> list[str]:
+    """The statements that make :data:`APPEND_ONLY` tables refuse UPDATE/DELETE."""
+    make = _sqlite_triggers if is_sqlite(db) else _pg_triggers
+    return [sql for table in APPEND_ONLY for sql in make(table)]
+
+
+def drop_append_only_triggers(db: Database) -> None:
+    """Drop those triggers (schema upgrades that must rewrite the audit tables; tests)."""
+    for table in APPEND_ONLY:
+        if is_sqlite(db):
+            db.execute_sql(f"DROP TRIGGER IF EXISTS {table}_no_update")
+            db.execute_sql(f"DROP TRIGGER IF EXISTS {table}_no_delete")
+        else:
+            db.execute_sql(f"DROP TRIGGER IF EXISTS {table}_append_only ON {table}")
+
+
+def _upgrade_to_2(db: Database) -> None:
+    """Identity and the audit chain: staff logins and ``active``, farm access notes, refusals,
+    and the hash chain over every existing event (in ``seq`` order)."""
+    from playhouse.migrate import migrate, schema_migrator  # only when upgrading
+
+    from windtui.store.chain import rechain_all
+
+    migrator = schema_migrator(db)
+    migrate(
+        migrator.add_column("staff", "active", Staff.active),
+        migrator.add_column("farm", "access_notes", Farm.access_notes),
+        migrator.add_column("event", "chain_seq", Event.chain_seq),
+        migrator.add_column("event", "prev_hash", Event.prev_hash),
+        migrator.add_column("event", "hash", Event.hash),
+    )
+    db.create_tables([StaffLogin, Refusal], safe=True)
+    drop_append_only_triggers(db)  # the back-fill writes the new chain columns once
+    rechain_all(db)
+    for sql in append_only_triggers(db):
+        db.execute_sql(sql)
+
+
+#: Upgrade steps: ``_UPGRADES[n]`` takes a version n-1 schema to version n (run under the lock).
+_UPGRADES: dict[int, Callable[[Database], None]] = {2: _upgrade_to_2}
 
 
 @contextmanager
@@ -96,7 +152,7 @@ def ensure_schema(db: Database, *, create: bool = True) -> int:
 
 def _create(db: Database) -> None:
     db.create_tables(MODELS, safe=True)
-    for sql in _SQLITE_TRIGGERS if is_sqlite(db) else _PG_TRIGGERS:
+    for sql in append_only_triggers(db):
         db.execute_sql(sql)
     ChangeCounter.insert(id=1, value=0).on_conflict_ignore().execute()
 

@@ -9,7 +9,6 @@ non-zero without writing anything (every write is one ``Desk`` transaction).
 from __future__ import annotations
 
 import argparse
-import inspect
 import json
 import os
 import shutil
@@ -33,11 +32,13 @@ from windtui.domain.model import (
     Downtime,
     HoldReason,
     Priority,
+    Role,
     Target,
     TicketState,
 )
 from windtui.errors import NotFound, WindtuiError
 from windtui.i18n import _
+from windtui.safetext import json_escape, visible
 
 if TYPE_CHECKING:
     from windtui.domain.policy import ResolvedPolicy
@@ -47,6 +48,7 @@ if TYPE_CHECKING:
 #: Timezone of a bare ``--now`` (no offset): the desk sits in China.
 DESK_TZ = "Asia/Shanghai"
 USAGE_EXIT = 2
+AUDIT_BROKEN_EXIT = 6
 
 
 class UsageError(Exception):
@@ -149,10 +151,11 @@ def legend() -> str:
 def table(headers: Sequence[str], rows: Iterable[Sequence[str]], *, fit_last: bool = True) -> str:
     """Columns aligned by terminal cell width (a CJK character counts 2).
 
-    The last column is cut to the terminal width when output goes to a terminal.
+    Cells are shown with :func:`visible` (user text may hold terminal controls). The last column
+    is cut to the terminal width when output goes to a terminal.
     """
-    body = [[str(c) for c in row] for row in rows]
-    head = [str(h) for h in headers]
+    body = [[visible(str(c)) for c in row] for row in rows]
+    head = [visible(str(h)) for h in headers]
     widths = [cell_len(h) for h in head]
     for row in body:
         for i, cell in enumerate(row):
@@ -175,8 +178,8 @@ def table(headers: Sequence[str], rows: Iterable[Sequence[str]], *, fit_last: bo
 
 
 def dump(data: Any) -> None:
-    """JSON on stdout (UTF-8, not ASCII-escaped)."""
-    print(json.dumps(data, ensure_ascii=False, indent=2, default=_json_default))
+    """JSON on stdout (UTF-8, not ASCII-escaped; controls, bidi and separators escaped)."""
+    print(json_escape(json.dumps(data, ensure_ascii=False, indent=2, default=_json_default)))
 
 
 def _json_default(value: Any) -> Any:
@@ -223,7 +226,7 @@ _opened: list[Desk] = []
 def _open(args: argparse.Namespace, url: str | None = None) -> Desk:
     from windtui.services.desk import Desk
 
-    desk = Desk.open(url or args.db, now=args.now_utc, actor=args.actor)
+    desk = Desk.open_for_login(url or args.db, now=args.now_utc, requested=args.actor)
     _opened.append(desk)  # closed by main(), so an in-process caller leaves no connection
     return desk
 
@@ -338,8 +341,8 @@ def cmd_console(args: argparse.Namespace, url: str | None = None) -> int:
         "lang": i18n.current_language(),
         "mouse": mouse,
     }
-    if args.actor and "actor" in inspect.signature(run_console).parameters:
-        options["actor"] = args.actor  # `--as` from an SSH key line names the person
+    if args.actor:
+        options["actor"] = args.actor  # `--as`: honoured for an admin or a trusted account
     return int(run_console(**options) or 0)
 
 
@@ -399,6 +402,17 @@ def cmd_init(args: argparse.Namespace) -> int:
     )
     if args.demo:
         _print_demo(desk.load_demo(_lang(args)))
+    elif desk.identity.via == "bootstrap":
+        # The one who sets the database up becomes its first administrator: from now on
+        # nobody acts without being on the staff list.
+        me = desk.identity.login
+        desk.add_staff(me, name_zh=me, name_en=me, roles=[Role.ADMIN.value])
+        print(
+            _(
+                "first administrator: {login} (add people with `windtui staff add LOGIN"
+                " --name-zh … --roles …`)"
+            ).format(login=me)
+        )
     return 0
 
 
@@ -569,7 +583,7 @@ def cmd_ticket_assign(args: argparse.Namespace) -> int:
     snap = desk.assign(args.number, args.login)
     print(
         _("ticket {number} assigned to {name} ({login})").format(
-            number=snap.number, name=snap.owner_name, login=snap.owner
+            number=snap.number, name=visible(snap.owner_name), login=visible(snap.owner)
         )
     )
     return 0
@@ -688,6 +702,7 @@ def cmd_ticket_show(args: argparse.Namespace) -> int:
             contact=detail.contact,
             channel=detail.channel,
             allowed_actions=[a.value for a in detail.allowed_actions],
+            site=asdict(detail.site),
             holds=[
                 {
                     "reason": h.reason.value,
@@ -721,6 +736,7 @@ def cmd_ticket_show(args: argparse.Namespace) -> int:
         (_("Title"), snap.title),
         (_("Farm"), snap.farm),
         (_("Turbine"), snap.turbine or "–"),
+        *_site_fields(detail.site),
         (_("Category"), _(snap.category.label)),
         (_("Priority"), _(snap.priority.label)),
         (_("State"), _(snap.state.label)),
@@ -743,8 +759,9 @@ def cmd_ticket_show(args: argparse.Namespace) -> int:
     if detail.description:
         fields.append((_("Description"), detail.description))
     width = max(cell_len(k) for k, _v in fields)
-    for key, value in fields:
-        print(f"{key}{' ' * (width - cell_len(key))}  {value}")
+    for key, value in fields:  # continuation lines stay indented under the value
+        shown = visible(value, multiline=True).replace("\n", "\n" + " " * (width + 2))
+        print(f"{key}{' ' * (width - cell_len(key))}  {shown}")
     print()
     print(clock_table(detail.clocks, tz))
     if detail.holds:
@@ -769,6 +786,23 @@ def cmd_ticket_show(args: argparse.Namespace) -> int:
     allowed = ", ".join(a.value for a in detail.allowed_actions) or "–"
     print(_("Allowed actions: {actions}").format(actions=allowed))
     return 0
+
+
+def _site_fields(site: Any) -> list[tuple[str, str]]:
+    """The site facts a crew needs, for ``ticket show`` (empty ones left out)."""
+    model = (
+        f"{site.model} · {site.rated_kw} kW"
+        + (f" · {site.hub_height:g} m" if site.hub_height else "")
+        if site.model
+        else ""
+    )
+    contact = " ".join(x for x in (site.duty_contact, site.phone) if x)
+    fields = [
+        (_("Model"), model),
+        (_("Site contact"), contact),
+        (_("Access"), site.access_notes),
+    ]
+    return [(k, v) for k, v in fields if v]
 
 
 def _listing(
@@ -835,6 +869,180 @@ def cmd_turbines(args: argparse.Namespace) -> int:
     )
 
 
+def cmd_whoami(args: argparse.Namespace) -> int:
+    """Who this desk acts as: the person, their roles, the OS login and how it was decided."""
+    me = _open(args).identity
+    if args.json:
+        dump(
+            {
+                "login": me.login,
+                "name_zh": me.name_zh,
+                "name_en": me.name_en,
+                "roles": list(me.role_names()),
+                "os_login": me.os_login,
+                "via": me.via,
+                "crew_only": me.crew_only,
+            }
+        )
+        return 0
+    roles = ", ".join(_(Role(r).label) for r in me.role_names()) or _("no role")
+    how = {
+        "login": _("OS login {os_login}"),
+        "as": _("--as, by OS login {os_login}"),
+        "bootstrap": _("no staff yet: OS login {os_login} may set the database up"),
+    }[me.via].format(os_login=me.os_login)
+    print(
+        _("{login} ({name}) — roles: {roles} — {how}").format(
+            login=me.login, name=_name(me.name_zh, me.name_en), roles=roles, how=how
+        )
+    )
+    return 0
+
+
+def _split(text: str | None) -> list[str] | None:
+    """``"a, b"`` -> ``["a", "b"]``; None stays None (not given)."""
+    if text is None:
+        return None
+    return [p.strip() for p in text.split(",") if p.strip()]
+
+
+def _staff_json(person: Any) -> dict[str, Any]:
+    return asdict(person)
+
+
+def cmd_staff_list(args: argparse.Namespace) -> int:
+    """Every staff member with roles, OS logins and whether they may open the desk."""
+    return _listing(
+        args,
+        _open(args).staff(),
+        [_("Login"), _("Name"), _("Roles"), _("OS logins"), _("Enabled"), _("Base")],
+        lambda p: [
+            p.login,
+            _name(p.name_zh, p.name_en),
+            ", ".join(p.roles),
+            ", ".join(p.os_logins) or "–",
+            _("yes") if p.active else _("no"),
+            p.base or "–",
+        ],
+    )
+
+
+def _print_staff(args: argparse.Namespace, person: Any, message: str) -> int:
+    if args.json:
+        dump(_staff_json(person))
+    else:
+        print(message)
+    return 0
+
+
+def cmd_staff_add(args: argparse.Namespace) -> int:
+    """Add a person (administrators only)."""
+    desk = _open(args)
+    person = desk.add_staff(
+        args.login,
+        name_zh=args.name_zh,
+        name_en=args.name_en or args.name_zh,
+        roles=_split(args.roles) or [],
+        os_logins=_split(args.os_login) or [],
+        base=args.base or "",
+        phone=args.phone or "",
+    )
+    return _print_staff(
+        args,
+        person,
+        _("added {login} ({roles})").format(login=person.login, roles=", ".join(person.roles)),
+    )
+
+
+def cmd_staff_set(args: argparse.Namespace) -> int:
+    """Change a person's names, roles, OS logins or whether they may open the desk."""
+    desk = _open(args)
+    person = desk.set_staff(
+        args.login,
+        name_zh=args.name_zh,
+        name_en=args.name_en,
+        roles=_split(args.roles),
+        os_logins=_split(args.os_login),
+        active=args.active,
+        base=args.base,
+        phone=args.phone,
+    )
+    return _print_staff(
+        args,
+        person,
+        _("{login}: roles {roles}; OS logins {logins}; {state}").format(
+            login=person.login,
+            roles=", ".join(person.roles),
+            logins=", ".join(person.os_logins) or "–",
+            state=_("enabled") if person.active else _("disabled"),
+        ),
+    )
+
+
+def cmd_staff_disable(args: argparse.Namespace) -> int:
+    """Disable a person: they can no longer open the desk; their history stays."""
+    person = _open(args).disable_staff(args.login)
+    return _print_staff(args, person, _("{login} disabled").format(login=person.login))
+
+
+def cmd_audit_verify(args: argparse.Namespace) -> int:
+    """Walk the hash chain; exit 6 when it is broken."""
+    from windtui.services import audit
+
+    report = audit.verify(_open(args), expected_head=args.head)
+    if args.json:
+        dump(asdict(report))
+    elif report.ok:
+        print(report.message)
+    else:
+        _error(report.message)
+    return 0 if report.ok else AUDIT_BROKEN_EXIT
+
+
+def cmd_audit_head(args: argparse.Namespace) -> int:
+    """Print the chain's head hash (keep it outside the database)."""
+    from windtui.services import audit
+
+    position, digest = audit.head(_open(args))
+    if args.json:
+        dump({"chain_seq": position, "hash": digest})
+    else:
+        print(f"{position} {digest}")
+    return 0
+
+
+def cmd_audit_refusals(args: argparse.Namespace) -> int:
+    """The newest refused attempts: who tried what, which roles may."""
+    from windtui.services import audit
+
+    desk = _open(args)
+    records = audit.refusals(desk, limit=args.limit)
+    return _listing(
+        args,
+        records,
+        [_("When"), _("Who"), _("OS login"), _("Tried"), _("Target"), _("Needs")],
+        lambda r: [
+            local(r.at, DESK_TZ),
+            r.actor,
+            r.os_login,
+            r.operation,
+            r.target or "–",
+            ", ".join(r.needed) or "–",
+        ],
+    )
+
+
+def cmd_ticket_note(args: argparse.Namespace) -> int:
+    """Add a work note to a ticket's timeline."""
+    desk = _open(args)
+    snap = desk.add_note(args.number, args.text)
+    if args.json:
+        dump(_snapshot_json(desk, snap))
+    else:
+        print(_("ticket {number}: note added").format(number=snap.number))
+    return 0
+
+
 def cmd_staff(args: argparse.Namespace) -> int:
     """List the technicians and their board status."""
     return _listing(
@@ -867,7 +1075,7 @@ def cmd_policy_load(args: argparse.Namespace) -> int:
     policy = desk.load_policy_file(Path(args.file))
     print(
         _("policy {file} loaded ({digest}): every clock is recalculated from receipt").format(
-            file=args.file, digest=policy.digest[:12]
+            file=visible(args.file), digest=policy.digest[:12]
         )
     )
     return 0
@@ -916,9 +1124,9 @@ def cmd_policy_show(args: argparse.Namespace) -> int:
             }
         )
         return 0
-    print(_("Policy: {source}").format(source=policy.source))
+    print(_("Policy: {source}").format(source=visible(policy.source)))
     print(_("Digest: {digest}").format(digest=policy.digest))
-    print(_("Calendars: {names}").format(names=", ".join(policy.calendar_names)))
+    print(_("Calendars: {names}").format(names=visible(", ".join(policy.calendar_names))))
     print()
     print(
         table(
@@ -1231,6 +1439,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--reason", metavar="R", required=True, help=_("why (kept in the event log)"))
     p.add_argument("--json", action="store_true", help=_("print the ticket as JSON"))
 
+    p = _sub(actions, "note", _("add a work note to a ticket's timeline"), cmd_ticket_note)
+    p.prog = "windtui ticket note"
+    p.add_argument("number", metavar="NUMBER", type=int, help=_("ticket number"))
+    p.add_argument("text", metavar="TEXT", help=_("the note"))
+    p.add_argument("--json", action="store_true", help=_("print the ticket as JSON"))
+
     p = _sub(actions, "show", _("fields, clocks and timeline of a ticket"), cmd_ticket_show)
     p.prog = "windtui ticket show"
     p.add_argument("number", metavar="NUMBER", type=int, help=_("ticket number"))
@@ -1243,7 +1457,88 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("farm", metavar="FARM", help=_("farm code, e.g. DBC"))
     p.add_argument("--json", action="store_true", help=_("print JSON"))
 
-    p = _sub(commands, "staff", _("list technicians and their status"), cmd_staff)
+    staff = _sub(
+        commands,
+        "staff",
+        _("list technicians and their status; manage people (add, set, disable)"),
+        cmd_staff,
+    )
+    staff.add_argument("--json", action="store_true", help=_("print JSON"))
+    sub = staff.add_subparsers(title=_("staff commands"), metavar=_("COMMAND"))
+    p = _sub(sub, "list", _("every person with roles, OS logins, enabled"), cmd_staff_list)
+    p.prog = "windtui staff list"
+    p.add_argument("--json", action="store_true", help=_("print JSON"))
+    for name, helptext, func in (
+        ("add", _("add a person (administrators)"), cmd_staff_add),
+        ("set", _("change a person (administrators)"), cmd_staff_set),
+    ):
+        p = _sub(sub, name, helptext, func)
+        p.prog = f"windtui staff {name}"
+        p.add_argument("login", metavar="LOGIN", help=_("the person's login, e.g. lizq"))
+        p.add_argument("--name-zh", metavar="NAME", required=name == "add", help=_("Chinese name"))
+        p.add_argument("--name-en", metavar="NAME", help=_("English name"))
+        p.add_argument(
+            "--roles",
+            metavar="R[,R…]",
+            required=name == "add",
+            help=_("dispatcher, technician, qa, supervisor, admin, viewer"),
+        )
+        p.add_argument(
+            "--os-login",
+            metavar="L[,L…]",
+            help=_("further OS logins that identify this person (set: replaces the list)"),
+        )
+        p.add_argument("--base", metavar="BASE", help=_("home depot"))
+        p.add_argument("--phone", metavar="PHONE", help=_("phone number"))
+        if name == "set":
+            state = p.add_mutually_exclusive_group()
+            state.add_argument(
+                "--enable",
+                dest="active",
+                action="store_const",
+                const=True,
+                default=None,
+                help=_("may open the desk again"),
+            )
+            state.add_argument(
+                "--disable",
+                dest="active",
+                action="store_const",
+                const=False,
+                help=_("may no longer open the desk"),
+            )
+        p.add_argument("--json", action="store_true", help=_("print JSON"))
+    p = _sub(
+        sub, "disable", _("stop a person opening the desk (administrators)"), cmd_staff_disable
+    )
+    p.prog = "windtui staff disable"
+    p.add_argument("login", metavar="LOGIN", help=_("the person's login"))
+    p.add_argument("--json", action="store_true", help=_("print JSON"))
+
+    p = _sub(commands, "whoami", _("who this desk acts as, with roles"), cmd_whoami)
+    p.add_argument("--json", action="store_true", help=_("print JSON"))
+
+    audit = _sub(
+        commands,
+        "audit",
+        _("verify the hash-chained event log, print its head, list refusals"),
+        lambda a: _missing(audit),
+    )
+    sub = audit.add_subparsers(title=_("audit commands"), metavar=_("COMMAND"))
+    p = _sub(
+        sub, "verify", _("walk the chain; name the first broken or missing event"), cmd_audit_verify
+    )
+    p.prog = "windtui audit verify"
+    p.add_argument(
+        "--head", metavar="HASH", help=_("the head hash kept outside the database, to compare")
+    )
+    p.add_argument("--json", action="store_true", help=_("print JSON"))
+    p = _sub(sub, "head", _("print the newest event's position and hash"), cmd_audit_head)
+    p.prog = "windtui audit head"
+    p.add_argument("--json", action="store_true", help=_("print JSON"))
+    p = _sub(sub, "refusals", _("refused attempts: who tried what"), cmd_audit_refusals)
+    p.prog = "windtui audit refusals"
+    p.add_argument("--limit", metavar="N", type=int, default=100, help=_("newest N (default 100)"))
     p.add_argument("--json", action="store_true", help=_("print JSON"))
 
     policy = _sub(commands, "policy", _("load or show the SLA policy"), lambda a: _missing(policy))
@@ -1336,7 +1631,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _error(message: str) -> None:
     """Exactly one line on stderr."""
     line = " ".join(message.split())  # a multi-line message would break the one-line contract
-    print(f"windtui: error: {line}", file=sys.stderr)
+    print(f"windtui: error: {visible(line)}", file=sys.stderr)  # it may echo user input
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ from typing import Any
 
 from windtui.domain.model import Action
 from windtui.errors import Conflict
+from windtui.services import audit
 from windtui.services.desk import Desk
 from windtui.store.models import Event
 
@@ -64,4 +65,7 @@ def test_processes_lose_no_update(any_desk: Desk, now: datetime) -> None:
     assert final.version == base + WORKERS * ROUNDS
     assigns = Event.select().where(Event.action == "assign").count()
     assert assigns == WORKERS * ROUNDS
+    # Concurrent writers appended to one chain: no fork, no gap.
+    report = audit.verify(desk)
+    assert report.ok and report.checked == Event.select().count()
     desk.close()

@@ -29,6 +29,7 @@ POLICY = "policy"
 INIT = "init"
 READ = "read"
 REFERENCE = "reference"  # customers, contracts, farms, turbines
+AUDIT = "audit"  # verify the event chain, read refusals
 
 D, T, Q, S, A, V = (
     Role.DISPATCHER,
@@ -65,6 +66,7 @@ _ANY_TICKET: dict[str, frozenset[Role]] = {
     POLICY: frozenset({A}),
     INIT: frozenset({A}),
     REFERENCE: frozenset({A}),
+    AUDIT: frozenset({Q, S, A}),
     READ: frozenset({D, Q, S, A, V}),
 }
 
@@ -94,6 +96,7 @@ OPERATION_LABELS: dict[str, str] = {
     INIT: "Setting up the database",
     READ: "Reading tickets",
     REFERENCE: "Changing customers, contracts, farms or turbines",
+    AUDIT: "Checking the audit log",
 }
 
 #: Every operation the table knows (lifecycle actions by their value).

@@ -520,7 +520,7 @@ def _insert_reference(desk: Desk, data: DemoData) -> None:
                     for t in f.turbines
                 ],
             )
-        loader = desk.identity
+        loader = desk.refresh_identity()
         # Administrators first, the loader's own login mapped to the first of them: loading
         # the rest of the staff, and opening the console afterwards, then works as that person.
         people = sorted(data.staff, key=lambda p: Role.ADMIN.value not in p.roles)

@@ -265,7 +265,7 @@ class Desk:
         self._who, self._via, self._identity = login, "as", None
         return self.identity
 
-    def _gate(self, operation: str | Action) -> Identity:
+    def _gate(self, operation: str | Action, target: str = "") -> Identity:
         """The role check every write makes first, against a fresh read of the staff row.
 
         Passes a technician through for crew operations: whether they are crew on *this*
@@ -277,7 +277,7 @@ class Desk:
             Role.TECHNICIAN in me.roles and op in access.CREW_OPERATIONS
         ):
             return me
-        raise self._forbidden(me, op)
+        raise self._forbidden(me, op, target)
 
     def _check_crew(self, operation: str | Action, row: Ticket | None, number: int) -> None:
         """Refuse a crew-only caller a ticket they are not crew on (or that does not exist:
@@ -370,6 +370,35 @@ class Desk:
             ensure_schema(db, create=True)
         return desk
 
+    @classmethod
+    def open_for_login(
+        cls,
+        url: str | None = None,
+        *,
+        now: datetime | None = None,
+        requested: str | None = None,
+        create: bool = True,
+    ) -> Desk:
+        """The front door of the CLI and the console: the desk of this process's OS login.
+
+        ``requested`` (``--as``) is honoured for an administrator or an OS account the system
+        configuration trusts. An unknown or disabled login is refused here, with one line, so
+        nothing opens.
+        """
+        from windtui.services.identity import load_system_config
+
+        desk = cls.open(url, now=now, create=create)
+        try:
+            if requested:
+                trusted = desk.os_login in load_system_config().trusted_accounts
+                desk.assume(requested, trusted_account=trusted)
+            else:
+                desk.refresh_identity()
+        except BaseException:
+            desk.close()
+            raise
+        return desk
+
     def close(self) -> None:
         """Close this thread's connection."""
         if not self.db.is_closed():
@@ -390,6 +419,7 @@ class Desk:
         drop_schema(self.db)
         ensure_schema(self.db, create=True)
         self._policy_cache = None
+        self._identity = None  # the staff list is gone: back to setting up
 
     def load_demo(self, lang: str) -> Any:
         """Load the demo data set in ``lang`` (see ``windtui.services.demo``)."""
@@ -837,7 +867,7 @@ class Desk:
         """Add a staff member (administrators only); ``certificates`` maps certificate name to
         expiry date; ``os_logins`` are further OS logins that identify them (their own ``login``
         always does). Logged as ``staff`` events."""
-        self._gate(access.STAFF)
+        self._gate(access.STAFF, f"staff {login}")
         login = _checked_login(login, _("staff login"))
         held = _checked_roles(roles)
         extra = tuple(dict.fromkeys(_checked_login(x, _("OS login")) for x in os_logins))
@@ -895,7 +925,7 @@ class Desk:
         """Change a staff member (administrators only): names, roles, OS logins (replacing the
         list), enabled or disabled. The last active administrator cannot lose the role or be
         disabled (nobody could manage staff any more). One ``staff`` event per changed field."""
-        self._gate(access.STAFF)
+        self._gate(access.STAFF, f"staff {login}")
         held = _checked_roles(roles) if roles is not None else None
         extra = (
             tuple(dict.fromkeys(_checked_login(x, _("OS login")) for x in os_logins))
@@ -1095,7 +1125,7 @@ class Desk:
         is an optional note.
         """
         action = _enum(Action, action, _("action"))
-        self._gate(action)
+        self._gate(action, f"ticket {number}")
         now = self.clock()
         at = self._instant(at, now)
         hold_reason = None
@@ -1151,7 +1181,7 @@ class Desk:
         on the next read (the version moves), and pauses come from the hold history, so paused
         time is kept. One event row per changed field (old → new) carries the reason as its note.
         """
-        self._gate(access.RECLASSIFY)
+        self._gate(access.RECLASSIFY, f"ticket {number}")
         level = _enum(Priority, priority, _("priority")) if priority is not None else None
         kind = _enum(Category, category, _("category")) if category is not None else None
         if level is None and kind is None:
@@ -1195,7 +1225,7 @@ class Desk:
         self, number: int, technician: str, *, expected_version: int | None = None
     ) -> TicketSnapshot:
         """(Re)assign the ticket's technician without changing its state."""
-        self._gate(access.ASSIGN)
+        self._gate(access.ASSIGN, f"ticket {number}")
         now = self.clock()
         with write_transaction(self.db):
             row = self._locked(number, expected_version)
@@ -1229,7 +1259,7 @@ class Desk:
         self, number: int, text: str, *, expected_version: int | None = None
     ) -> TicketSnapshot:
         """Add a free-text work note to the ticket's timeline (stored as typed)."""
-        self._gate(access.NOTE)
+        self._gate(access.NOTE, f"ticket {number}")
         body = (text or "").strip()
         if not body:
             raise Refused(_("a work note cannot be empty"))

@@ -73,8 +73,41 @@ def _sqlite(path: str, *, create: bool) -> SqliteDatabase:
         )
     file = Path(path).expanduser()
     if create:
-        file.parent.mkdir(parents=True, exist_ok=True)
+        create_private(file)
     return SqliteDatabase(str(file), pragmas=SQLITE_PRAGMAS, timeout=SQLITE_BUSY_SECONDS)
+
+
+#: Modes of what windtui creates: tickets name customers, staff and phone numbers.
+PRIVATE_DIR_MODE = 0o700
+PRIVATE_FILE_MODE = 0o600
+
+
+def create_private(file: Path) -> None:
+    """Create ``file``'s missing folders (mode 700) and the empty file itself (mode 600).
+
+    Only what does not exist yet: an administrator's chosen modes on an existing database (a
+    group-writable one shared by per-person accounts, say) are left alone. SQLite gives the
+    ``-wal`` and ``-shm`` files the database file's mode.
+    """
+    missing = [p for p in reversed(file.parents) if not p.exists()]
+    for folder in missing:
+        try:
+            folder.mkdir(mode=PRIVATE_DIR_MODE)
+        except FileExistsError:
+            pass  # another process made it meanwhile
+        except OSError as exc:
+            raise WindtuiError(
+                _("cannot create the folder {path}: {why}").format(path=folder, why=exc.strerror)
+            ) from exc
+    try:
+        fd = os.open(file, os.O_CREAT | os.O_EXCL | os.O_WRONLY, PRIVATE_FILE_MODE)
+    except FileExistsError:
+        return
+    except OSError as exc:
+        raise WindtuiError(
+            _("cannot create the database file {path}: {why}").format(path=file, why=exc.strerror)
+        ) from exc
+    os.close(fd)
 
 
 def _postgres(url: str) -> PostgresqlDatabase:

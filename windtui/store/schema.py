@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
-from peewee import Database
+from peewee import SQL, BooleanField, Database, TextField
 
 from windtui.errors import WindtuiError
 from windtui.i18n import _
@@ -19,10 +19,8 @@ from windtui.store.models import (
     MODELS,
     ChangeCounter,
     Event,
-    Farm,
     Refusal,
     SchemaMeta,
-    Staff,
     StaffLogin,
 )
 
@@ -73,14 +71,18 @@ def drop_append_only_triggers(db: Database) -> None:
 def _upgrade_to_2(db: Database) -> None:
     """Identity and the audit chain: staff logins and ``active``, farm access notes, refusals,
     and the hash chain over every existing event (in ``seq`` order)."""
-    from playhouse.migrate import migrate, schema_migrator  # only when upgrading
+    from playhouse.migrate import SchemaMigrator, migrate  # only when upgrading
 
     from windtui.store.chain import rechain_all
 
-    migrator = schema_migrator(db)
+    migrator = SchemaMigrator.from_database(db)
+    # NOT NULL columns with an SQL default: one ALTER TABLE on both backends (peewee's generic
+    # path would rebuild the table on SQLite, which foreign keys forbid inside a transaction).
+    active = BooleanField(default=True, constraints=[SQL("DEFAULT TRUE")])
+    access = TextField(default="", constraints=[SQL("DEFAULT ''")])
     migrate(
-        migrator.add_column("staff", "active", Staff.active),
-        migrator.add_column("farm", "access_notes", Farm.access_notes),
+        migrator.add_column("staff", "active", active, allow_not_null=True),
+        migrator.add_column("farm", "access_notes", access, allow_not_null=True),
         migrator.add_column("event", "chain_seq", Event.chain_seq),
         migrator.add_column("event", "prev_hash", Event.prev_hash),
         migrator.add_column("event", "hash", Event.hash),

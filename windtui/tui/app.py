@@ -21,7 +21,7 @@ import os
 import signal
 import sys
 import threading
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Iterable, Iterator
 from datetime import datetime
 from typing import Any, ClassVar
 
@@ -29,10 +29,11 @@ from rich.align import Align
 from rich.text import Text
 from textual import events, work
 from textual.actions import SkipAction
-from textual.app import App, ComposeResult
+from textual.app import App, ComposeResult, SuspendNotSupported, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.command import CommandList, CommandPalette
 from textual.containers import Container
+from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.widgets import Footer, Input, Static
 from textual.widgets.option_list import OptionDoesNotExist
@@ -43,6 +44,7 @@ from windtui.domain.model import Action, ClockState, Target
 from windtui.domain.policy import PolicySet
 from windtui.errors import WindtuiError
 from windtui.i18n import _, set_language
+from windtui.safetext import visible
 from windtui.services.records import TechnicianRecord, TicketSnapshot
 from windtui.tui.actions import (
     RECLASSIFY,
@@ -75,6 +77,8 @@ NARROW_HEIGHT = 32
 MAX_ALERT_TOASTS = 3
 """More alerts than this in one tick collapse into one summary toast."""
 TTY_CHECK_SECONDS = 3.0
+SAFE_SYSTEM_COMMANDS = frozenset({"Theme", "Quit", "Keys", "Maximize", "Minimize"})
+"""Textual's palette system commands the console keeps (by title; new ones stay out)."""
 TYPEAHEAD_LIMIT_SECONDS = 1.0
 """Keys typed after ``:`` are held at most this long if the prompt never takes them."""
 
@@ -428,6 +432,87 @@ class WindApp(App[int]):
         """Open the command palette with translated texts."""
         if self.use_command_palette and not CommandPalette.is_open(self):
             self.push_screen(DeskPalette())
+
+    # -- toasts and Textual built-ins a remote user must not reach ----------------------------
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = False,
+    ) -> None:
+        """A toast, always plain text: messages quote user input (titles, logins, errors), so
+        controls are made visible and nothing is read as markup (``markup`` is ignored)."""
+        super().notify(
+            visible(message, multiline=True),
+            title=visible(title),
+            severity=severity,
+            timeout=timeout,
+            markup=False,
+        )
+
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        """Textual's palette system commands, only those that neither save nor open anything
+        (no "Screenshot": the console is reached over SSH and writes no files)."""
+        for command in super().get_system_commands(screen):
+            if command.title in SAFE_SYSTEM_COMMANDS:
+                yield command
+
+    def _refuse_outside_effect(self) -> None:
+        self.notify(
+            _("Not available in the console: it saves no files, opens no links, runs nothing"),
+            severity="warning",
+        )
+
+    def action_screenshot(self, filename: str | None = None, path: str | None = None) -> None:
+        """Refused: a screenshot is a file written at a path the user chooses."""
+        self._refuse_outside_effect()
+
+    def deliver_screenshot(
+        self,
+        filename: str | None = None,
+        path: str | None = None,
+        time_format: str | None = None,
+    ) -> str | None:
+        """Refused (see :meth:`action_screenshot`)."""
+        self._refuse_outside_effect()
+        return None
+
+    def save_screenshot(
+        self,
+        filename: str | None = None,
+        path: str | None = None,
+        time_format: str | None = None,
+    ) -> str:
+        """Refused (see :meth:`action_screenshot`); returns no path."""
+        self._refuse_outside_effect()
+        return ""
+
+    def deliver_text(self, *args: Any, **kwargs: Any) -> str | None:
+        """Refused: nothing is saved to disk or handed to a browser."""
+        self._refuse_outside_effect()
+        return None
+
+    def deliver_binary(self, *args: Any, **kwargs: Any) -> str | None:
+        """Refused (see :meth:`deliver_text`)."""
+        self._refuse_outside_effect()
+        return None
+
+    def open_url(self, url: str, *, new_tab: bool = True) -> None:
+        """Refused: the console opens no links (over textual-serve, in the user's browser)."""
+        self._refuse_outside_effect()
+
+    def action_suspend_process(self) -> None:
+        """Refused: the console never hands the terminal to a shell."""
+        self._refuse_outside_effect()
+
+    @contextlib.contextmanager
+    def suspend(self) -> Iterator[None]:
+        """Refused: nothing runs in the console's terminal (no editor, no shell)."""
+        raise SuspendNotSupported(_("the console never suspends to run another program"))
+        yield  # pragma: no cover - a generator, for contextmanager
 
     # -- lifecycle ----------------------------------------------------------------------------
     def on_mount(self) -> None:
@@ -805,13 +890,15 @@ def run_console(
     if lang:
         set_language(lang)
     config = load_config()
-    desk = Desk.open(db_url, now=now, actor=actor)
+    desk = Desk.open_for_login(db_url, now=now, requested=actor)
     if mouse is None:
         # Mouse motion reporting costs a lot of bytes on a thin SSH link: off for remote users.
         mouse = not os.environ.get("SSH_CONNECTION")
     if os.environ.get("SSH_CONNECTION"):
         os.environ.setdefault("TEXTUAL_ANIMATIONS", "none")
-    app = WindApp(desk, config=config, watch_terminal=True)
+    # Under textual-serve stdin/stdout are pipes to the web driver, not a terminal to watch.
+    served = "web_driver" in os.environ.get("TEXTUAL_DRIVER", "")
+    app = WindApp(desk, config=config, watch_terminal=not served)
     try:
         code = app.run(mouse=mouse)
     finally:

@@ -26,6 +26,7 @@ from windtui.domain.model import Action, Category, HoldReason, Priority
 from windtui.errors import WindtuiError
 from windtui.i18n import _
 from windtui.tui.keymap import N_, translate_bindings
+from windtui.tui.plain import plain
 from windtui.tui.requests import ActionRequest, AssignRequest, DeskRequest, ReclassifyRequest
 
 NavKind = Literal["open", "filter", "quit", "help"]
@@ -323,7 +324,7 @@ class CommandLineScreen(ModalScreen[CommandResult | None]):
         """One line under the prompt: a parse error (red) or completion candidates."""
         message = self.query_one("#cmd-message", Static)
         message.set_class(error, "-error")
-        message.update(text)
+        message.update(plain(text))  # an error quotes the typed word
 
     @on(Input.Submitted, "#cmd-input")
     def _submit(self, event: Input.Submitted) -> None:

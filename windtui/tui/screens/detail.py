@@ -47,6 +47,7 @@ from windtui.tui.actions import (
     ticket_bindings,
 )
 from windtui.tui.keymap import N_, translate_bindings
+from windtui.tui.plain import plain
 from windtui.tui.requests import DeskRequest
 from windtui.tui.screens.forms import NewTicketForm, farm_name
 from windtui.tui.widgets.cells import format_elapsed
@@ -128,7 +129,10 @@ def _event_what(action: str) -> str:
 
 
 def fields_table(detail: TicketDetail, farm: FarmRecord | None) -> Table:
-    """Every ticket field as a two-pair-per-row grid (Rich measures CJK by cell width)."""
+    """Every ticket field as a two-pair-per-row grid (Rich measures CJK by cell width).
+
+    Values are :func:`plain` text: a ``str`` cell would be read as Rich markup.
+    """
     t = detail.ticket
     table = Table.grid(padding=(0, 2))
     for _column in range(2):
@@ -145,10 +149,10 @@ def fields_table(detail: TicketDetail, farm: FarmRecord | None) -> Table:
         (_("Reporter"), detail.reporter or "—", _("Contact"), detail.contact or "—"),
         (_("Channel"), detail.channel or "—", _("Timezone"), t.farm_timezone),
     ]
-    for row in pairs:
-        table.add_row(*row)
-    table.add_row(_("Title"), Text(t.title, style="bold"), "", "")
-    table.add_row(_("Description"), detail.description or "—", "", "")
+    for label, value, label2, value2 in pairs:
+        table.add_row(label, plain(value), label2, plain(value2))
+    table.add_row(_("Title"), plain(t.title, "bold"), "", "")
+    table.add_row(_("Description"), plain(detail.description or "—", multiline=True), "", "")
     return table
 
 
@@ -166,14 +170,15 @@ def holds_table(holds: tuple[HoldRecord, ...], tz: str, now: datetime) -> Render
         span = (
             f"{local_time(hold.start, tz)} → {local_time(hold.end, tz) if hold.end else _('now')}"
         )
-        note = Text(_("evidence: {text}").format(text=hold.evidence))
+        note = plain(_("evidence: {text}").format(text=hold.evidence), multiline=True)
         if hold.resume_note:
-            note.append("  " + _("resumed: {text}").format(text=hold.resume_note), style="dim")
+            resumed = _("resumed: {text}").format(text=hold.resume_note)
+            note.append_text(plain("  " + resumed, "dim", multiline=True))
         table.add_row(
             Text(_(hold.reason.label), style="cyan" if hold.end is None else ""),
             span,
             format_elapsed((end - hold.start).total_seconds()),
-            hold.actor,
+            plain(hold.actor),
             note,
         )
     return table
@@ -195,12 +200,12 @@ def events_table(events: tuple[EventRecord, ...], tz: str) -> RenderableType:
             old, new = _value(event.field, event.old, tz), _value(event.field, event.new, tz)
             label = _(_FIELD_LABELS.get(event.field, event.field))
             change = f"{label}: {old} → {new}"
-        table.add_row(
+        table.add_row(  # actor, values and note are typed text: plain, never markup
             local_time(event.occurred_at, tz, "YYYY-MM-DD HH:mm:ss"),
-            event.actor,
-            _event_what(event.action),
-            change,
-            event.note or "",
+            plain(event.actor),
+            plain(_event_what(event.action)),
+            plain(change),
+            plain(event.note, multiline=True),
         )
     return table
 
@@ -298,7 +303,7 @@ class DetailScreen(Screen[None]):
     def _show_error(self, message: str) -> None:
         status = self.query_one("#detail-status", Static)
         status.add_class("-error")
-        status.update(message)
+        status.update(plain(message))  # it may quote typed text
         status.display = True
 
     def _show(self, detail: TicketDetail, farm: FarmRecord | None) -> None:
@@ -312,7 +317,7 @@ class DetailScreen(Screen[None]):
         title.append(f" · {_(t.category.label)} · {_(t.state.label)}")
         if t.hold:
             title.append("  " + _("ON HOLD: {reason}").format(reason=_(t.hold.label)), style="cyan")
-        title.append(f"  {t.title}")
+        title.append_text(plain(f"  {t.title}"))
         self.query_one("#detail-title", Static).update(title)
         self.query_one("#detail-status", Static).display = False
         self.query_one("#detail-fields", Static).update(fields_table(detail, farm))

@@ -31,6 +31,7 @@ from windtui.errors import WindtuiError
 from windtui.i18n import _, current_language
 from windtui.services.records import FarmRecord, TechnicianRecord, TurbineRecord
 from windtui.tui.keymap import N_, translate_bindings
+from windtui.tui.plain import plain
 from windtui.tui.requests import (
     ActionRequest,
     AssignRequest,
@@ -296,7 +297,7 @@ class FormScreen(ModalScreen[DeskRequest | None]):
         """Show ``problem`` under field ``name``, prefixed with the field's label."""
         text = _("{field}: {problem}").format(field=self._labels.get(name, name), problem=problem)
         widget = self.query_one(f"#{name}-error", Static)
-        widget.update(text)
+        widget.update(plain(text))  # a problem may quote typed text or a desk error
         widget.add_class("-shown")
 
     def clear_error(self, name: str) -> None:
@@ -462,7 +463,7 @@ class NewTicketForm(FormScreen):
 
     def _set_farms(self, farms: list[FarmRecord]) -> None:
         select = self.query_one("#farm", Select)
-        select.set_options((f"{f.code}  {farm_name(f)}", f.code) for f in farms)
+        select.set_options((plain(f"{f.code}  {farm_name(f)}"), f.code) for f in farms)
         codes = [f.code for f in farms]
         initial = self._initial_farm if self._initial_farm in codes else None
         if initial is None and len(codes) == 1:
@@ -506,7 +507,7 @@ class NewTicketForm(FormScreen):
             choices.append(Choice(NO_TURBINE, _("— no turbine (whole farm)"), _("none")))
         for t in self._turbines.get(str(farm), []):
             status = _(TURBINE_STATUS.get(t.status, t.status))
-            prompt = f"{fit(t.id, 10)} {fit(t.model, 22)} {t.rated_kw:>5} kW  {status}"
+            prompt = plain(f"{fit(t.id, 10)} {fit(t.model, 22)} {t.rated_kw:>5} kW  {status}")
             choices.append(Choice(t.id, prompt, f"{t.id} {t.position} {t.model} {status}"))
         # Keep a turbine the user chose; otherwise start from the top ("no turbine" if offered).
         picker.set_choices(choices, value=picker.value if picker.touched else None)

@@ -5,15 +5,21 @@ from __future__ import annotations
 from rich.cells import cell_len, set_cell_size
 
 from windtui.domain.model import Clock, ClockState, Target
+from windtui.safetext import visible
 
 ELLIPSIS = "…"
 HOUR = 3600
 
 
 def fit(text: str, width: int, align: str = "left") -> str:
-    """Crop or pad ``text`` to exactly ``width`` cells; cropped text ends with an ellipsis."""
+    """Crop or pad ``text`` to exactly ``width`` cells; cropped text ends with an ellipsis.
+
+    Terminal controls and bidi characters are shown by :func:`windtui.safetext.visible` first:
+    the cells go out as raw segments, and an ESC there would reach the terminal.
+    """
     if width <= 0:
         return ""
+    text = visible(text)
     size = cell_len(text)
     if size > width:
         # set_cell_size never splits a double-width glyph; it pads with a space instead.

@@ -26,6 +26,7 @@ from windtui.i18n import _, current_language
 from windtui.services.records import TicketSnapshot
 from windtui.tui.filtering import FilterError, TicketFilter, parse_filter
 from windtui.tui.keymap import N_
+from windtui.tui.plain import plain
 from windtui.tui.widgets.cells import HOUR, fit, format_remaining, next_clock
 from windtui.tui.widgets.state import DeskState
 from windtui.tui.widgets.table import Cell, Column, LineTable
@@ -311,7 +312,7 @@ class QueuePane(Vertical):
         )
         if queue.filter.active:
             title += "  /" + queue.filter.text
-        self.border_title = title
+        self.border_title = plain(title)  # the filter is typed text: never markup
 
     def open_filter(self) -> None:
         """Show the filter input with the current filter, focused."""
@@ -360,7 +361,7 @@ class QueuePane(Vertical):
             if event.value != self.queue.filter.text:  # the live filter may have applied it
                 self.queue.set_filter(event.value)
         except FilterError as error:
-            event.input.border_subtitle = str(error)
+            event.input.border_subtitle = plain(str(error))  # it quotes the typed term
             return
         self.close_filter()
 

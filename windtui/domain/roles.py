@@ -30,6 +30,13 @@ INIT = "init"
 READ = "read"
 REFERENCE = "reference"  # customers, contracts, farms, turbines
 AUDIT = "audit"  # verify the event chain, read refusals
+REPORT = "report"  # write the repair report behind "submit"
+SURVEY = "survey"  # record the satisfaction follow-up
+IMPROVEMENT = "improvement"  # analysis items and improvement actions
+SUGGESTION = "suggestion"  # the customer suggestions register
+KPI = "kpi"  # read KPIs and their drill-down
+SCORECARD = "scorecard"  # read the team and technician scorecards
+AUDIT_REPORT = "audit_report"  # the quarterly audit report
 
 D, T, Q, S, A, V = (
     Role.DISPATCHER,
@@ -67,6 +74,13 @@ _ANY_TICKET: dict[str, frozenset[Role]] = {
     INIT: frozenset({A}),
     REFERENCE: frozenset({A}),
     AUDIT: frozenset({Q, S, A}),
+    REPORT: frozenset({D}),
+    SURVEY: frozenset({D, Q}),
+    IMPROVEMENT: frozenset({Q, S}),
+    SUGGESTION: frozenset({D, Q, S}),
+    KPI: frozenset({D, Q, S, A, V}),
+    SCORECARD: frozenset({Q, S, A}),
+    AUDIT_REPORT: frozenset({Q, S, A}),
     READ: frozenset({D, Q, S, A, V}),
 }
 
@@ -81,6 +95,7 @@ CREW_OPERATIONS: frozenset[str] = frozenset(
         Action.RESTORE.value,
         Action.SUBMIT.value,
         NOTE,
+        REPORT,
         READ,
     }
 )
@@ -97,6 +112,13 @@ OPERATION_LABELS: dict[str, str] = {
     READ: "Reading tickets",
     REFERENCE: "Changing customers, contracts, farms or turbines",
     AUDIT: "Checking the audit log",
+    REPORT: "Writing the repair report",
+    SURVEY: "Recording the satisfaction follow-up",
+    IMPROVEMENT: "Managing improvement actions",
+    SUGGESTION: "Registering customer suggestions",
+    KPI: "Reading KPIs",
+    SCORECARD: "Reading scorecards",
+    AUDIT_REPORT: "Producing the quarterly audit report",
 }
 
 #: Every operation the table knows (lifecycle actions by their value).

@@ -243,6 +243,152 @@ class Refusal(BaseModel):
     at = UtcDateTimeField()
 
 
+# ---------------------------------------------------------------------------- quality (§三(3), 四)
+
+
+class RepairReport(BaseModel):
+    """The technician's repair report behind ``submit``: one row per ticket, revised on rework
+    (``revision`` counts submissions; the event log keeps what each one said)."""
+
+    ticket = ForeignKeyField(Ticket, unique=True, backref="report", on_delete="CASCADE")
+    diagnosis = TextField(default="")
+    work_done = TextField(default="")
+    root_cause = TextField(default="")
+    fault_code_confirmed = CharField(null=True)
+    fixed = BooleanField(null=True)  # the fault is gone (the fix rate)
+    first_time_fix = BooleanField(null=True)  # fixed on the first visit (kept apart)
+    attachments = TextField(default="[]")  # JSON list of file references (paths/URLs as typed)
+    author = CharField(default="")  # staff login
+    revision = IntegerField(default=0)  # 0: draft never submitted
+    submitted_at = UtcDateTimeField(null=True)
+    updated_at = UtcDateTimeField()
+
+
+class ReportPart(BaseModel):
+    """A part used in a repair."""
+
+    report = ForeignKeyField(RepairReport, backref="parts", on_delete="CASCADE")
+    position = IntegerField(default=0)
+    part_number = CharField()
+    description = CharField(default="")
+    quantity = FloatField(default=1)
+
+
+class ReportHours(BaseModel):
+    """Work hours of one crew member on the repair."""
+
+    report = ForeignKeyField(RepairReport, backref="hours", on_delete="CASCADE")
+    staff = ForeignKeyField(Staff, backref="report_hours")
+    hours = FloatField()
+
+
+class Review(BaseModel):
+    """A QA review of a submitted report: approved, or returned for rework with a reason."""
+
+    ticket = ForeignKeyField(Ticket, backref="reviews", on_delete="CASCADE")
+    revision = IntegerField()  # the report revision reviewed
+    outcome = CharField()  # approved | returned
+    reason = TextField(default="")
+    reviewer = CharField()
+    reviewed_at = UtcDateTimeField()
+
+
+class Survey(BaseModel):
+    """The customer satisfaction follow-up of a ticket (one per ticket)."""
+
+    ticket = ForeignKeyField(Ticket, unique=True, backref="survey", on_delete="CASCADE")
+    score = IntegerField()  # 1..5
+    comments = TextField(default="")
+    caller = CharField()  # staff login who called / visited
+    contacted_at = UtcDateTimeField()
+    channel = CharField()  # phone | site_visit | message
+    recorded_at = UtcDateTimeField()
+
+
+class Improvement(BaseModel):
+    """An analysis item (opened by a low survey score) or an improvement action (e.g. training,
+    spare-parts management, faster response), with an owner, a due date and a status."""
+
+    kind = CharField()  # analysis | action
+    title = TextField()
+    category = CharField(default="other")  # training, spare_parts, response, process, other
+    ticket = ForeignKeyField(Ticket, null=True, backref="improvements")
+    survey = ForeignKeyField(Survey, null=True, backref="improvements")
+    parent = ForeignKeyField("self", null=True, backref="actions")  # action of an analysis
+    owner = ForeignKeyField(Staff, null=True, backref="improvements")
+    due = DateField(null=True)
+    status = CharField(default="open")  # open | in_progress | done | cancelled
+    notes = TextField(default="")
+    created_at = UtcDateTimeField()
+    closed_at = UtcDateTimeField(null=True)
+
+
+class Suggestion(BaseModel):
+    """A customer suggestion and whether it was adopted (policy: 50+ a year, 80 % adopted)."""
+
+    customer = ForeignKeyField(Customer, null=True, backref="suggestions")
+    farm = ForeignKeyField(Farm, null=True, backref="suggestions")
+    ticket = ForeignKeyField(Ticket, null=True, backref="suggestions")
+    source = CharField()  # survey, site_visit, phone, email, meeting
+    received_on = DateField()
+    text = TextField()
+    status = CharField(default="new")  # new | evaluating | adopted | rejected
+    decided_on = DateField(null=True)
+    decided_by = CharField(null=True)
+    created_at = UtcDateTimeField()
+
+
+class TicketOutcome(BaseModel):
+    """A closed ticket's facts, frozen when it closes (rewritten if it is reopened and closed
+    again): the KPI queries aggregate these rows with SQL, never walk timelines."""
+
+    ticket = ForeignKeyField(Ticket, unique=True, backref="outcome", on_delete="CASCADE")
+    received_at = UtcDateTimeField(index=True)
+    closed_at = UtcDateTimeField(index=True)
+    farm = ForeignKeyField(Farm)
+    customer = ForeignKeyField(Customer, null=True)
+    technician = ForeignKeyField(Staff, null=True)  # the owner when it closed
+    team = CharField(default="")  # the technician's base (depot)
+    category = CharField()
+    priority = CharField()
+    cancelled = BooleanField(default=False)
+    reopened = BooleanField(default=False)
+    fixed = BooleanField(null=True)
+    first_time_fix = BooleanField(null=True)
+    repair_seconds = FloatField(null=True)  # arrive -> resolve, business time of the repair clock
+    weather_hold_seconds = FloatField(default=0)
+    hold_seconds = FloatField(default=0)
+    downtime_seconds = FloatField(null=True)
+    survey_score = IntegerField(null=True)
+
+    class Meta:
+        indexes = ((("closed_at", "farm"), False), (("closed_at", "technician"), False))
+
+
+class ClockOutcome(BaseModel):
+    """One SLA clock of a closed ticket: met or breached, elapsed business time (paused time
+    excluded), its target. Denormalised period/filter columns keep the KPI aggregate one scan
+    of an index range."""
+
+    ticket = ForeignKeyField(Ticket, backref="clock_outcomes", on_delete="CASCADE")
+    target = CharField()  # Target value
+    state = CharField()  # met | breached | not_applicable
+    elapsed_seconds = FloatField(null=True)
+    target_seconds = FloatField()
+    paused_seconds = FloatField(default=0)
+    closed_at = UtcDateTimeField()
+    farm = ForeignKeyField(Farm)
+    technician = ForeignKeyField(Staff, null=True)
+    category = CharField()
+    priority = CharField()
+
+    class Meta:
+        indexes = (
+            (("ticket", "target"), True),
+            (("target", "closed_at"), False),
+        )
+
+
 class PolicyDoc(BaseModel):
     """A loaded SLA policy file; the newest row is in force."""
 
@@ -267,4 +413,26 @@ MODELS: tuple[type[BaseModel], ...] = (
     Event,
     Refusal,
     PolicyDoc,
+    RepairReport,
+    ReportPart,
+    ReportHours,
+    Review,
+    Survey,
+    Improvement,
+    Suggestion,
+    TicketOutcome,
+    ClockOutcome,
+)
+
+#: The tables schema 3 added (the upgrade creates them).
+QUALITY_MODELS: tuple[type[BaseModel], ...] = (
+    RepairReport,
+    ReportPart,
+    ReportHours,
+    Review,
+    Survey,
+    Improvement,
+    Suggestion,
+    TicketOutcome,
+    ClockOutcome,
 )

@@ -18,13 +18,14 @@ from windtui.store.db import is_sqlite
 from windtui.store.models import (
     MODELS,
     ChangeCounter,
+    QUALITY_MODELS,
     Event,
     Refusal,
     SchemaMeta,
     StaffLogin,
 )
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 #: pg_advisory_xact_lock key for schema work ("windtui" in ASCII, truncated to fit a bigint).
 _PG_LOCK_KEY = 0x77696E64747569
@@ -94,8 +95,15 @@ def _upgrade_to_2(db: Database) -> None:
         db.execute_sql(sql)
 
 
+def _upgrade_to_3(db: Database) -> None:
+    """The quality half: repair reports, reviews, surveys, improvements, suggestions and the
+    outcomes of closed tickets (new tables only; outcomes of tickets closed before are
+    computed by ``windtui kpi --rebuild``)."""
+    db.create_tables(QUALITY_MODELS, safe=True)
+
+
 #: Upgrade steps: ``_UPGRADES[n]`` takes a version n-1 schema to version n (run under the lock).
-_UPGRADES: dict[int, Callable[[Database], None]] = {2: _upgrade_to_2}
+_UPGRADES: dict[int, Callable[[Database], None]] = {2: _upgrade_to_2, 3: _upgrade_to_3}
 
 
 @contextmanager

@@ -892,8 +892,10 @@ def cmd_whoami(args: argparse.Namespace) -> int:
         "bootstrap": _("no staff yet: OS login {os_login} may set the database up"),
     }[me.via].format(os_login=me.os_login)
     print(
-        _("{login} ({name}) — roles: {roles} — {how}").format(
-            login=me.login, name=_name(me.name_zh, me.name_en), roles=roles, how=how
+        visible(
+            _("{login} ({name}) — roles: {roles} — {how}").format(
+                login=me.login, name=_name(me.name_zh, me.name_en), roles=roles, how=how
+            )
         )
     )
     return 0
@@ -931,7 +933,7 @@ def _print_staff(args: argparse.Namespace, person: Any, message: str) -> int:
     if args.json:
         dump(_staff_json(person))
     else:
-        print(message)
+        print(visible(message))  # names are typed text
     return 0
 
 
@@ -993,7 +995,7 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
     if args.json:
         dump(asdict(report))
     elif report.ok:
-        print(report.message)
+        print(visible(report.message))
     else:
         _error(report.message)
     return 0 if report.ok else AUDIT_BROKEN_EXIT

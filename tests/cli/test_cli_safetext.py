@@ -31,7 +31,7 @@ def number(desk: Desk) -> int:
     """A ticket whose every typed field is hostile, on hold with hostile evidence, owned by a
     technician with a hostile name. This process's OS login reads them as a viewer."""
     desk.add_staff(
-        "reader", name_zh="读者", name_en="Reader", roles=["viewer"], os_logins=[os_login()]
+        "reader", name_zh=HOSTILE, name_en=HOSTILE, roles=["viewer"], os_logins=[os_login()]
     )
     desk.add_staff(
         "evil", name_zh=HOSTILE, name_en=HOSTILE, roles=["technician"], base="URC\x1b[5m"
@@ -117,6 +117,13 @@ def test_staff_tables_and_json(run: Run, number: int) -> None:
     assert_terminal_safe(out)
     evil = next(s for s in json.loads(out) if s["login"] == "evil")
     assert evil["name_en"] == HOSTILE and evil["base"] == "URC\x1b[5m"
+
+
+def test_whoami_is_terminal_safe(run: Run, number: int) -> None:
+    code, out, err = run("whoami")
+    assert code == 0, err
+    assert_terminal_safe(out)
+    assert out.startswith("reader (␛]52")
 
 
 def test_errors_that_echo_input_are_terminal_safe(run: Run, number: int) -> None:

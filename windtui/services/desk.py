@@ -42,6 +42,7 @@ from windtui.domain.sla import compute_clocks, downtime
 from windtui.errors import Conflict, Forbidden, NotFound, Refused, WindtuiError
 from windtui.i18n import _, current_language
 from windtui.paths import default_policy_path
+from windtui.services import outcomes, quality
 from windtui.services.identity import Identity
 from windtui.services.records import (
     EventRecord,
@@ -1162,7 +1163,12 @@ class Desk:
             note = self._update_holds(row, action, hold_reason, evidence, reason, at, changes)
             if action is Action.RESTORE and row.turbine_id:
                 Turbine.update(status="running").where(Turbine.id == row.turbine_id).execute()
+            # The quality records a step needs (report before submit, review rows, survey
+            # before follow-up): checked and written in this same transaction.
+            quality.before_step(self, row, action, at=at, reason=reason, changes=changes)
             self._commit(row, action.value, changes, fields, at, now, note)
+            # A closing (or reopening) ticket freezes (or drops) its KPI outcome rows.
+            outcomes.after_step(self, row.id, action, after_state, now=now)
         return self.ticket(number)
 
     @_active

@@ -60,6 +60,7 @@ from windtui.tui.requests import (
     AssignRequest,
     DeskRequest,
     NewTicketRequest,
+    NoteRequest,
     ReclassifyRequest,
 )
 from windtui.tui.widgets.board import BoardPane, TechnicianBoard
@@ -420,6 +421,8 @@ class WindApp(App[int]):
         self._typeahead: list[events.Key] | None = None
         """Keys held while a prompt opens (None: keys are routed as usual)."""
         self.main = MainScreen(self.state)
+        self.crew_only = False
+        """True once the desk says a technician is logged in: ``main`` is their "my jobs"."""
         if self.config.keys:
             self.set_keymap(self.config.keys)
 
@@ -534,6 +537,9 @@ class WindApp(App[int]):
         """Read everything the panes show (thread) and hand it to the UI."""
         desk = self.desk
         try:
+            identity = desk.identity
+            if getattr(identity, "crew_only", False):  # before the tickets: no flash of the desk
+                self.call_from_thread(self.open_my_jobs, identity)
             digest = desk.policy_digest()
             policy = desk.policy()
             tickets = desk.open_tickets()
@@ -554,6 +560,16 @@ class WindApp(App[int]):
         self.call_from_thread(self._install, board, [*tickets, *late], techs, mark, digest, farms)
         # Import the detail screen here, off the UI thread: the first Enter would pay ~25 ms.
         import windtui.tui.screens.detail  # noqa: F401
+
+    def open_my_jobs(self, identity: Any) -> None:
+        """A technician's console: their "my jobs" screen takes the main screen's place."""
+        from windtui.tui.screens.my_jobs import MyJobsScreen
+
+        self.crew_only = True
+        # Pushed over the (empty, never fed) dispatch screen rather than replacing it: that one
+        # may still be composing, and its deferred callbacks must find their widgets.
+        self.main = MyJobsScreen(self.state, identity)  # type: ignore[assignment]
+        self.push_screen(self.main)
 
     def _install(
         self,
@@ -651,6 +667,8 @@ class WindApp(App[int]):
             if last_version is not None and desk.data_version() == last_version:
                 return False
             mark, changed = desk.changed_since(self.seq)
+            # A job reassigned away is not "changed" for its old technician: it is just gone.
+            mine = frozenset(t.id for t in desk.open_tickets()) if self.crew_only else None
             techs = desk.technicians() if changed else None
             digest = desk.policy_digest()
             policy = desk.policy() if digest != self.policy_digest else None
@@ -659,8 +677,8 @@ class WindApp(App[int]):
             return False
         if policy is not None:
             self.call_from_thread(self.apply_policy, policy, digest)
-        if changed:
-            self.call_from_thread(self.apply_changes, changed, techs, mark)
+        if changed or mine is not None:
+            self.call_from_thread(self.apply_changes, changed, techs, mark, mine)
         return bool(changed) or policy is not None
 
     def apply_policy(self, policy: PolicySet, digest: str) -> None:
@@ -682,12 +700,20 @@ class WindApp(App[int]):
         changed: list[TicketSnapshot],
         techs: list[TechnicianRecord] | None = None,
         mark: int | None = None,
+        keep: frozenset[int] | None = None,
     ) -> None:
-        """Upsert changed tickets into the board and the panes (UI thread)."""
+        """Upsert changed tickets into the board and the panes (UI thread); with ``keep``
+        (a technician's console), tickets not in it are no longer theirs and are dropped."""
         state = self.state
         if not state.loaded:
             return
         board: Any = state.board
+        gone = [tid for tid in state.tickets if tid not in keep] if keep is not None else []
+        if keep is not None and not changed and not gone:
+            return  # someone else's ticket changed: nothing to repaint here
+        for tid in gone:
+            del state.tickets[tid]
+            board.remove(tid)
         upserts = []
         for t in {t.id: t for t in changed}.values():  # the latest snapshot of each ticket
             if t.state.is_open:
@@ -769,6 +795,11 @@ class WindApp(App[int]):
                     priority=_(snap.priority.label),
                     category=_(snap.category.label),
                 )
+            elif isinstance(request, NoteRequest):
+                snap = desk.add_note(
+                    request.number, request.text, expected_version=request.expected_version
+                )
+                done = _("Ticket {number}: work note added").format(number=snap.number)
             else:  # pragma: no cover - the request union is closed
                 raise TypeError(request)
             techs = desk.technicians()

@@ -31,6 +31,7 @@ _NAMESPACES: dict[str, str] = {
     "detail": "ticket",
     "help": "help",
     "command": "command",
+    "jobs": "ticket",
 }
 _NAMESPACE_MSGIDS = (_("ticket"), _("view"), _("pane"), _("app"), _("form"), _("help"))
 
@@ -122,6 +123,8 @@ class DeskCommands(Provider):
                 command.help,
                 partial(self.app.run_action, command.action, command.node),
             )
+        if not getattr(self.screen, "COMMAND_LINE", True):
+            return  # a technician's console has no command line (its verbs are the desk's)
         for title, help_text, prefill in command_line_entries():
             yield title, help_text, partial(self._open_prompt, prefill)
 

@@ -103,6 +103,7 @@ def all_bindings() -> list[tuple[str, Binding]]:
     from windtui.tui.actions import ActionMenu
     from windtui.tui.app import MainScreen, WindApp  # lazy: the widgets import this module
     from windtui.tui.screens.detail import DetailScreen
+    from windtui.tui.screens.my_jobs import JobList, MyJobsScreen
     from windtui.tui.widgets.board import TechnicianBoard
     from windtui.tui.widgets.countdown import CountdownPane
     from windtui.tui.widgets.queue import TicketQueue
@@ -118,6 +119,8 @@ def all_bindings() -> list[tuple[str, Binding]]:
         TechnicianBoard,
         DetailScreen,
         ActionMenu,
+        MyJobsScreen,
+        JobList,
     )
     for owner in owners:
         for binding in owner.__dict__.get("BINDINGS", []):

@@ -66,4 +66,13 @@ class ReclassifyRequest:
     expected_version: int | None = None
 
 
-DeskRequest = ActionRequest | AssignRequest | NewTicketRequest | ReclassifyRequest
+@dataclass(frozen=True, slots=True)
+class NoteRequest:
+    """Add a free-text work note to a ticket's timeline (``Desk.add_note``)."""
+
+    number: int
+    text: str
+    expected_version: int | None = None
+
+
+DeskRequest = ActionRequest | AssignRequest | NewTicketRequest | ReclassifyRequest | NoteRequest

@@ -51,6 +51,15 @@ PANE_HELP: dict[str, tuple[str, str]] = {
             "actions the ticket's state allows."
         ),
     ),
+    "jobs": (
+        N_("My jobs"),
+        N_(
+            "Your tickets with their on-site and repair clocks, and the selected job's turbine, "
+            "farm, contact, access notes and timeline in the farm's local time. The step keys "
+            "work on the selected job; a step its state does not allow says why. n adds a work "
+            "note; Enter moves into the facts to scroll them."
+        ),
+    ),
     "filter": (
         N_("Filter"),
         N_(
@@ -79,7 +88,7 @@ class KeyHelp:
     is_global: bool
 
 
-PANE_NAMESPACES = frozenset({"ticket", "view"})
+PANE_NAMESPACES = frozenset({"ticket", "view", "jobs"})
 """Screen bindings with these id prefixes act on the focused pane or its selected ticket (action
 keys, Enter, sort, the queue filter): help lists them under "Keys here"."""
 

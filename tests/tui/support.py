@@ -20,4 +20,4 @@ async def settle(app: App[Any], pilot: Any) -> None:
 
 def colleague(url: str) -> Desk:
     """A second desk on the same database (another dispatcher's console)."""
-    return Desk.open(url, now=NOW, actor="chenx")
+    return Desk.open(url, now=NOW, actor="luog")

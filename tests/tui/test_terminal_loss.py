@@ -10,6 +10,8 @@ import sys
 import time
 from collections.abc import Callable
 
+from windtui.services.desk import Desk, os_login
+
 from .conftest import NOW
 
 
@@ -28,6 +30,9 @@ def _drain(fd: int, seconds: float) -> bytes:
 
 def test_console_exits_when_its_terminal_goes_away(demo_db: Callable[[str], str]) -> None:
     url = demo_db("en")
+    admin = Desk.open(url, now=NOW, actor="tester")  # the demo's administrator, Xie Ning
+    admin.set_staff("xien", os_logins=["tester", os_login()])  # this OS login opens as xien
+    admin.close()
     argv = [sys.executable, "-m", "windtui", "--db", url, "--now", NOW.isoformat()]
     pid, fd = pty.fork()
     if pid == 0:  # the child's terminal is the pty

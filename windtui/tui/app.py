@@ -920,6 +920,16 @@ def run_console(
 
     if lang:
         set_language(lang)
+    # Under textual-serve stdin/stdout are pipes to the web driver, not a terminal to watch.
+    served = "web_driver" in os.environ.get("TEXTUAL_DRIVER", "")
+    if not served and not (sys.stdin.isatty() and sys.stdout.isatty()):
+        # ``ssh -T``, sftp or a piped command: painting escape codes into a pipe helps nobody.
+        raise WindtuiError(
+            _(
+                "the console needs a terminal (ssh -t); for scripts use commands such as"
+                " `windtui tickets --json`"
+            )
+        )
     config = load_config()
     desk = Desk.open_for_login(db_url, now=now, requested=actor)
     if mouse is None:
@@ -927,8 +937,6 @@ def run_console(
         mouse = not os.environ.get("SSH_CONNECTION")
     if os.environ.get("SSH_CONNECTION"):
         os.environ.setdefault("TEXTUAL_ANIMATIONS", "none")
-    # Under textual-serve stdin/stdout are pipes to the web driver, not a terminal to watch.
-    served = "web_driver" in os.environ.get("TEXTUAL_DRIVER", "")
     app = WindApp(desk, config=config, watch_terminal=not served)
     try:
         code = app.run(mouse=mouse)

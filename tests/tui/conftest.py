@@ -18,6 +18,7 @@ from textual.widgets import Input
 from windtui.i18n import set_language
 from windtui.services.demo import load_demo
 from windtui.services.desk import Desk
+from windtui.tui.actions import set_identity
 from windtui.tui.app import WindApp
 
 NOW = datetime(2025, 3, 3, 2, 0, tzinfo=UTC)
@@ -29,8 +30,10 @@ def _english_and_no_blink(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """Every test starts in English; a blinking cursor would make screenshots flaky."""
     monkeypatch.setattr(Input, "_toggle_cursor", lambda _self: None, raising=False)
     set_language("en")
+    set_identity(None)  # the console's roles are per app: never carried from another test
     yield
     set_language("en")
+    set_identity(None)
 
 
 @pytest.fixture(scope="session")

@@ -532,6 +532,22 @@ class Desk:
             raise NotFound(_("ticket {number} not found").format(number=number))
         return found[0]
 
+    def _allowed(self, snap: TicketSnapshot) -> tuple[Action, ...]:
+        """The actions the ticket's state allows that the caller's roles permit on it."""
+        me = self.identity
+        crew = me.staff_id is not None and snap.owner == me.login
+        tl = snap.timeline
+        return tuple(
+            a
+            for a in lifecycle.allowed_actions(
+                snap.state,
+                category=snap.category,
+                on_hold=lifecycle.is_on_hold(tl),
+                turbine_down=lifecycle.is_turbine_down(tl),
+            )
+            if access.permits(me.roles, a, crew=crew)
+        )
+
     def _visible(self) -> tuple[Any, ...]:
         """Conditions limiting ticket reads to what the caller may read.
 
@@ -652,12 +668,7 @@ class Desk:
             downtime=downtime(tl, now),
             events=events,
             holds=holds,
-            allowed_actions=lifecycle.allowed_actions(
-                snap.state,
-                category=snap.category,
-                on_hold=lifecycle.is_on_hold(tl),
-                turbine_down=lifecycle.is_turbine_down(tl),
-            ),
+            allowed_actions=self._allowed(snap),
         )
 
     # ------------------------------------------------------------------ policy

@@ -11,7 +11,7 @@ allow now is refused with a one-line toast naming the ticket and its state.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import ClassVar
 
 from rich.text import Text
@@ -24,8 +24,9 @@ from textual.widgets import Label, OptionList
 from textual.widgets.option_list import Option
 
 from windtui.domain import lifecycle
+from windtui.domain import roles as access
 from windtui.domain.lifecycle import ASSIGNABLE_STATES
-from windtui.domain.model import Action
+from windtui.domain.model import Action, Role
 from windtui.i18n import _
 from windtui.services.records import TicketSnapshot
 from windtui.tui.keymap import N_, translate_bindings
@@ -91,13 +92,38 @@ def ticket_bindings() -> list[Binding]:
     ]
 
 
+_desk_identity: tuple[frozenset[Role], str] | None = None
+"""The roles and staff login of the person at this console (None: not known yet — the
+services refuse what the role may not do anyway; this only greys and hides)."""
+
+
+def set_identity(roles: Iterable[Role] | None, login: str | None = None) -> None:
+    """Tell the ticket keys and menus who is at the console (the app does, once it knows)."""
+    global _desk_identity
+    _desk_identity = None if roles is None else (frozenset(roles), login or "")
+
+
+def role_allows(name: str, ticket: TicketSnapshot) -> bool:
+    """True when the person at the console may do ``name`` (an action value, ``assign`` or
+    ``reclassify``) on ``ticket`` — the services' own table, asked ahead of time."""
+    if _desk_identity is None:
+        return True
+    roles, login = _desk_identity
+    return access.permits(roles, name, crew=bool(login) and ticket.owner == login)
+
+
 def allowed_for(ticket: TicketSnapshot) -> tuple[Action, ...]:
-    """The lifecycle actions ``ticket`` allows now (from its snapshot, no database)."""
-    return lifecycle.allowed_actions(
-        ticket.state,
-        category=ticket.category,
-        on_hold=lifecycle.is_on_hold(ticket.timeline),
-        turbine_down=lifecycle.is_turbine_down(ticket.timeline),
+    """The lifecycle actions ``ticket`` allows now that the person at the console may do
+    (from its snapshot, no database)."""
+    return tuple(
+        a
+        for a in lifecycle.allowed_actions(
+            ticket.state,
+            category=ticket.category,
+            on_hold=lifecycle.is_on_hold(ticket.timeline),
+            turbine_down=lifecycle.is_turbine_down(ticket.timeline),
+        )
+        if role_allows(a.value, ticket)
     )
 
 
@@ -113,9 +139,9 @@ def entry_label(name: str) -> str:
 def menu_entries(ticket: TicketSnapshot, allowed: Sequence[Action]) -> list[str]:
     """Every entry the ticket allows now, in menu order."""
     names = [a.value for a in MENU_ORDER if a in allowed]
-    if ticket.state in ASSIGNABLE_STATES:
+    if ticket.state in ASSIGNABLE_STATES and role_allows(ASSIGN, ticket):
         names.append(ASSIGN)
-    if ticket.state.is_open:
+    if ticket.state.is_open and role_allows(RECLASSIFY, ticket):
         names.append(RECLASSIFY)
     return names
 
@@ -136,7 +162,15 @@ def bound_keys(screen: Screen[object]) -> dict[str, str]:
 
 
 def refuse(screen: Screen[object], name: str, ticket: TicketSnapshot) -> None:
-    """Toast why nothing happened: the ticket does not allow ``name`` in its state."""
+    """Toast why nothing happened: the role may not (named as the services name it), or the
+    ticket does not allow ``name`` in its state."""
+    if not role_allows(name, ticket):
+        needed = _(" or ").join(_(r.label) for r in access.needed_roles(name))
+        screen.app.notify(
+            _("{action} needs the {roles} role").format(action=entry_label(name), roles=needed),
+            severity="warning",
+        )
+        return
     screen.app.notify(
         _("{action} is not allowed for ticket {number} ({state})").format(
             action=entry_label(name), number=ticket.number, state=_(ticket.state.label)
@@ -157,6 +191,9 @@ def run_ticket_action(
 
     number, version = ticket.number, ticket.version
     form: forms.FormScreen | None
+    if not role_allows(name, ticket):
+        refuse(screen, name, ticket)
+        return
     if name == RECLASSIFY:
         if not ticket.state.is_open:  # closed and cancelled tickets are history (desk rule)
             refuse(screen, name, ticket)

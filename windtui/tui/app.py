@@ -51,6 +51,7 @@ from windtui.tui.actions import (
     allowed_for,
     open_action_menu,
     run_ticket_action,
+    set_identity,
     ticket_bindings,
 )
 from windtui.tui.commands import DeskCommands
@@ -538,6 +539,7 @@ class WindApp(App[int]):
         desk = self.desk
         try:
             identity = desk.identity
+            set_identity(identity.roles, identity.login)  # keys and menus follow the roles
             if getattr(identity, "crew_only", False):  # before the tickets: no flash of the desk
                 self.call_from_thread(self.open_my_jobs, identity)
             digest = desk.policy_digest()

@@ -673,6 +673,10 @@ def _action_label(action: str) -> str:
             "assign": _("Assigned"),
             "reclassify": _("Reclassified"),
             "policy": _("Policy"),
+            "report": _("Report written"),
+            "survey": _("Survey recorded"),
+            "improvement": _("Improvement"),
+            "suggestion": _("Suggestion"),
         }.get(action, action)
 
 
@@ -689,7 +693,9 @@ def _field_value(field: str | None, value: str | None) -> str:
 
 
 def cmd_ticket_show(args: argparse.Namespace) -> int:
-    """Fields, clocks, holds and the timeline of one ticket."""
+    """Fields, clocks, holds, quality records and the timeline of one ticket."""
+    from windtui.services import quality
+
     desk = _open(args)
     detail = desk.detail(args.number)
     snap = detail.ticket
@@ -729,6 +735,7 @@ def cmd_ticket_show(args: argparse.Namespace) -> int:
                 for e in detail.events
             ],
         )
+        data.update(_plain_quality(quality.ticket_quality(desk, args.number), tz))
         dump(data)
         return 0
     fields = [
@@ -775,6 +782,7 @@ def cmd_ticket_show(args: argparse.Namespace) -> int:
                 ],
             )
         )
+    _print_quality(quality.ticket_quality(desk, args.number), tz)
     print()
     print(
         table(
@@ -1042,6 +1050,459 @@ def cmd_ticket_note(args: argparse.Namespace) -> int:
         dump(_snapshot_json(desk, snap))
     else:
         print(_("ticket {number}: note added").format(number=snap.number))
+    return 0
+
+
+# ---------------------------------------------------------------------------------------------
+# Quality records: repair report, survey, improvements, suggestions (issue 7)
+
+
+def _plain(value: Any, tz: str) -> Any:
+    """A quality record as JSON-ready data; instants carry the farm's (or desk's) UTC offset."""
+    from dataclasses import fields, is_dataclass
+
+    if is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _plain(getattr(value, f.name), tz) for f in fields(value)}
+    if isinstance(value, datetime):
+        return iso(value, tz)
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    if isinstance(value, (list, tuple)):
+        return [_plain(v, tz) for v in value]
+    return value
+
+
+def _day_arg(text: str | None, what: str) -> Any:
+    """``YYYY-MM-DD`` as a date (None stays None); anything else is a usage error."""
+    from datetime import date
+
+    if text is None:
+        return None
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        raise UsageError(
+            _("cannot read the date '{value}' for {what}: use YYYY-MM-DD").format(
+                value=text, what=what
+            )
+        ) from None
+
+
+def _report_table(args: argparse.Namespace) -> tuple[Any, str]:
+    """The report as parsed data and its source name: ``--file`` (``.toml`` or ``.json``) or
+    ``--json-input`` (a path, or ``-`` for standard input)."""
+    import tomllib
+
+    from windtui.errors import Refused
+
+    if args.file is not None:
+        path = Path(args.file)
+        kind = path.suffix.lower()
+        if kind not in (".toml", ".json"):
+            raise UsageError(_("--file must end in .toml or .json: {path}").format(path=path))
+        source = path.name
+    else:
+        path = None if args.json_input == "-" else Path(args.json_input)
+        kind, source = ".json", path.name if path is not None else "stdin"
+    try:
+        text = sys.stdin.read() if path is None else path.read_text("utf-8")
+    except FileNotFoundError:
+        raise NotFound(_("{path} not found").format(path=path)) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise WindtuiError(_("cannot read {path}: {why}").format(path=path, why=exc)) from None
+    try:
+        if kind == ".toml":
+            return tomllib.loads(text), source
+        return json.loads(text), source
+    except (tomllib.TOMLDecodeError, ValueError) as exc:
+        what = "TOML" if kind == ".toml" else "JSON"
+        raise Refused(
+            _("{source} is not valid {what}: {why}").format(source=source, what=what, why=exc)
+        ) from None
+
+
+def _yes_no(value: bool | None) -> str:
+    return "–" if value is None else (_("yes") if value else _("no"))
+
+
+def _print_pairs(pairs: Sequence[tuple[str, str]]) -> None:
+    """``key  value`` lines, values aligned, continuation lines indented under the value."""
+    width = max(cell_len(k) for k, _v in pairs)
+    for key, value in pairs:
+        shown = visible(value, multiline=True).replace("\n", "\n" + " " * (width + 2))
+        print(f"{key}{' ' * (width - cell_len(key))}  {shown}")
+
+
+def _report_lines(report: Any, tz: str) -> list[tuple[str, str]]:
+    from windtui.services import quality
+
+    parts = "; ".join(
+        f"{p.part_number} {p.description} × {p.quantity:g}".replace("  ", " ") for p in report.parts
+    )
+    hours = "; ".join(
+        _("{name} ({login}) {hours:g} h").format(
+            name=_name(h.name_zh, h.name_en), login=h.staff, hours=h.hours
+        )
+        for h in report.hours
+    )
+    status = (
+        _("revision {revision}, submitted {when}").format(
+            revision=report.revision, when=local(report.submitted_at, tz)
+        )
+        if report.revision
+        else _("draft, not submitted")
+    )
+    pairs = [
+        (
+            _("Repair report"),
+            _("{status} · by {author}").format(status=status, author=report.author),
+        ),
+        (_("Diagnosis"), report.diagnosis or "–"),
+        (_("Work done"), report.work_done or "–"),
+        (_("Root cause"), report.root_cause or "–"),
+        (_("Fault code confirmed"), report.fault_code_confirmed or "–"),
+        (_("Parts used"), parts or "–"),
+        (_("Work hours"), hours or "–"),
+        (_("Fixed"), _yes_no(report.fixed)),
+        (_("First-time fix"), _yes_no(report.first_time_fix)),
+        (_("Attachments"), "\n".join(report.attachments) or "–"),
+    ]
+    if report.missing:
+        pairs.append(
+            (_("Missing"), ", ".join(quality.label(m) for m in report.missing)),
+        )
+    return pairs
+
+
+def _print_quality(found: Any, tz: str) -> None:
+    """The report, reviews, survey and improvement items under ``ticket show``."""
+    from windtui.services import quality
+
+    if found.report is not None:
+        print()
+        _print_pairs(_report_lines(found.report, tz))
+    if found.reviews:
+        print()
+        print(
+            table(
+                [_("Reviewed"), _("By"), _("Revision"), _("Outcome"), _("Reason")],
+                [
+                    [
+                        local(r.reviewed_at, tz),
+                        r.reviewer,
+                        str(r.revision),
+                        quality.label(r.outcome),
+                        r.reason or "–",
+                    ]
+                    for r in found.reviews
+                ],
+            )
+        )
+    if found.survey is not None:
+        s = found.survey
+        print()
+        _print_pairs(
+            [
+                (
+                    _("Satisfaction"),
+                    _("{score}/5 · {channel} · {caller} · {when}").format(
+                        score=s.score,
+                        channel=quality.label(s.channel),
+                        caller=s.caller,
+                        when=local(s.contacted_at, tz),
+                    ),
+                ),
+                (_("Comments"), s.comments or "–"),
+            ]
+        )
+    if found.improvements:
+        print()
+        print(_improvement_table(found.improvements))
+
+
+def _plain_quality(found: Any, tz: str) -> dict[str, Any]:
+    """``report``, ``reviews``, ``survey`` and ``improvements`` for ``ticket show --json``."""
+    return {
+        "report": _plain(found.report, tz),
+        "reviews": _plain(found.reviews, tz),
+        "survey": _plain(found.survey, tz),
+        "improvements": _plain(found.improvements, tz),
+    }
+
+
+def _report_json(desk: Desk, record: Any) -> dict[str, Any]:
+    return _plain(record, desk.ticket(record.ticket).farm_timezone)
+
+
+def cmd_ticket_report(args: argparse.Namespace) -> int:
+    """Write (or revise) a ticket's repair report from a TOML or JSON file."""
+    from windtui.services import quality
+
+    raw, source = _report_table(args)
+    data = quality.parse_report(raw, source)  # bad input is refused before the desk opens
+    desk = _open(args)
+    record = quality.write_report(desk, args.number, data)
+    if args.json:
+        dump(_report_json(desk, record))
+        return 0
+    print(_("ticket {number}: repair report saved").format(number=record.ticket))
+    if record.missing:
+        print(
+            _("still missing before it can be submitted: {fields}").format(
+                fields=", ".join(quality.label(m) for m in record.missing)
+            )
+        )
+    else:
+        print(
+            _("complete: submit it with `windtui ticket act {number} submit`").format(
+                number=record.ticket
+            )
+        )
+    return 0
+
+
+def cmd_ticket_survey(args: argparse.Namespace) -> int:
+    """Record the satisfaction follow-up of a ticket."""
+    from windtui.services import quality
+
+    desk = _open(args)
+    tz = desk.ticket(args.number).farm_timezone  # NotFound names the ticket
+    at = parse_instant(args.at, tz, "--at", now=desk.clock()) if args.at else None
+    record = quality.record_survey(
+        desk,
+        args.number,
+        args.score,
+        args.comments or "",
+        caller=args.caller,
+        contacted_at=at,
+        channel=args.channel,
+    )
+    if args.json:
+        dump(_plain(record, tz))
+        return 0
+    print(
+        _("ticket {number}: satisfaction {score}/5 recorded ({channel}, {caller})").format(
+            number=record.ticket,
+            score=record.score,
+            channel=quality.label(record.channel),
+            caller=record.caller,
+        )
+    )
+    if record.analysis is not None:
+        item = quality.improvement(desk, record.analysis)
+        print(
+            _("low score: analysis item {id} opened for {owner}, due {due}").format(
+                id=item.id, owner=item.owner or "–", due=item.due
+            )
+        )
+    return 0
+
+
+def _improvement_table(items: Sequence[Any]) -> str:
+    from windtui.services import quality
+
+    return table(
+        [
+            _("ID"),
+            _("Kind"),
+            _("Status"),
+            _("Due"),
+            _("Owner"),
+            _("Ticket"),
+            _("Category"),
+            _("Title"),
+        ],
+        [
+            [
+                str(i.id),
+                quality.label(i.kind),
+                quality.label(i.status),
+                ("! " if i.overdue else "") + (i.due.isoformat() if i.due else "–"),
+                i.owner or "–",
+                str(i.ticket or "–"),
+                quality.label(i.category),
+                i.title,
+            ]
+            for i in items
+        ],
+    )
+
+
+def _print_improvement(args: argparse.Namespace, item: Any, message: str) -> int:
+    if args.json:
+        dump(_plain(item, DESK_TZ))
+    else:
+        print(message)
+    return 0
+
+
+def cmd_improvement_add(args: argparse.Namespace) -> int:
+    """Open an improvement action or an analysis item."""
+    from windtui.services import quality
+    from windtui.services.records import ImprovementInput
+
+    item = ImprovementInput(
+        title=args.title,
+        owner=args.owner,
+        due=_day_arg(args.due, "--due"),
+        kind=args.kind,
+        category=args.category,
+        parent=args.parent,
+        ticket=args.ticket,
+        notes=args.notes or "",
+    )
+    record = quality.add_improvement(_open(args), item)
+    return _print_improvement(
+        args,
+        record,
+        _("improvement {id} opened: {title} (owner {owner}, due {due})").format(
+            id=record.id, title=visible(record.title), owner=record.owner, due=record.due
+        ),
+    )
+
+
+def cmd_improvement_set(args: argparse.Namespace) -> int:
+    """Change an improvement item's status, owner or due date, or add a note."""
+    from windtui.services import quality
+
+    record = quality.update_improvement(
+        _open(args),
+        args.id,
+        status=args.status,
+        owner=args.owner,
+        due=_day_arg(args.due, "--due"),
+        note=args.note,
+    )
+    return _print_improvement(
+        args,
+        record,
+        _("improvement {id}: {status}, owner {owner}, due {due}").format(
+            id=record.id,
+            status=quality.label(record.status),
+            owner=record.owner or "–",
+            due=record.due or "–",
+        ),
+    )
+
+
+def cmd_improvement_list(args: argparse.Namespace) -> int:
+    """Analysis items and improvement actions, filtered."""
+    from windtui.services import quality
+
+    items = quality.improvements(
+        _open(args),
+        status=args.status,
+        owner=args.owner,
+        overdue=args.overdue,
+        ticket=args.ticket,
+        kind=args.kind,
+    )
+    if args.json:
+        dump(_plain(items, DESK_TZ))
+    else:
+        print(_improvement_table(items))
+    return 0
+
+
+def _suggestion_table(items: Sequence[Any]) -> str:
+    from windtui.services import quality
+
+    return table(
+        [_("ID"), _("Received"), _("Source"), _("Status"), _("Farm"), _("Ticket"), _("Text")],
+        [
+            [
+                str(s.id),
+                s.received_on.isoformat(),
+                quality.label(s.source),
+                quality.label(s.status),
+                s.farm or "–",
+                str(s.ticket or "–"),
+                " ".join(s.text.split()),
+            ]
+            for s in items
+        ],
+    )
+
+
+def cmd_suggestion_add(args: argparse.Namespace) -> int:
+    """Register a customer suggestion."""
+    from windtui.services import quality
+    from windtui.services.records import SuggestionInput
+
+    item = SuggestionInput(
+        source=args.source,
+        text=args.text,
+        received_on=_day_arg(args.received, "--received"),
+        customer=args.customer,
+        farm=args.farm,
+        ticket=args.ticket,
+    )
+    record = quality.add_suggestion(_open(args), item)
+    if args.json:
+        dump(_plain(record, DESK_TZ))
+    else:
+        print(_("suggestion {id} registered").format(id=record.id))
+    return 0
+
+
+def cmd_suggestion_set(args: argparse.Namespace) -> int:
+    """Move a suggestion on: evaluating, adopted or rejected."""
+    from windtui.services import quality
+
+    record = quality.set_suggestion_status(
+        _open(args), args.id, args.status, on=_day_arg(args.on, "--on")
+    )
+    if args.json:
+        dump(_plain(record, DESK_TZ))
+    else:
+        print(
+            _("suggestion {id}: {status}").format(id=record.id, status=quality.label(record.status))
+        )
+    return 0
+
+
+def cmd_suggestion_list(args: argparse.Namespace) -> int:
+    """The suggestions register, filtered."""
+    from windtui.services import quality
+
+    items = quality.suggestions(
+        _open(args),
+        status=args.status,
+        source=args.source,
+        start=_day_arg(args.date_from, "--from"),
+        end=_day_arg(args.date_to, "--to"),
+    )
+    if args.json:
+        dump(_plain(items, DESK_TZ))
+    else:
+        print(_suggestion_table(items))
+    return 0
+
+
+def cmd_suggestion_rate(args: argparse.Namespace) -> int:
+    """The adoption rate of the suggestions received in a period."""
+    from windtui.services import quality
+
+    rate = quality.adoption_rate(
+        _open(args), _day_arg(args.date_from, "--from"), _day_arg(args.date_to, "--to")
+    )
+    if args.json:
+        dump(_plain(rate, DESK_TZ))
+        return 0
+    shown = "–" if rate.rate is None else f"{100 * rate.rate:.1f} %"
+    print(
+        _(
+            "adoption rate {rate}: {adopted} adopted of {decided} decided"
+            " ({rejected} rejected; {pending} pending; {received} received)"
+        ).format(
+            rate=shown,
+            adopted=rate.adopted,
+            decided=rate.adopted + rate.rejected,
+            rejected=rate.rejected,
+            pending=rate.pending,
+            received=rate.received,
+        )
+    )
     return 0
 
 
@@ -1450,6 +1911,124 @@ def build_parser() -> argparse.ArgumentParser:
     p = _sub(actions, "show", _("fields, clocks and timeline of a ticket"), cmd_ticket_show)
     p.prog = "windtui ticket show"
     p.add_argument("number", metavar="NUMBER", type=int, help=_("ticket number"))
+    p.add_argument("--json", action="store_true", help=_("print JSON"))
+
+    p = _sub(
+        actions,
+        "report",
+        _("write or revise a ticket's repair report from a TOML or JSON file"),
+        cmd_ticket_report,
+    )
+    p.prog = "windtui ticket report"
+    p.add_argument("number", metavar="NUMBER", type=int, help=_("ticket number"))
+    source = p.add_mutually_exclusive_group(required=True)
+    source.add_argument(
+        "--file", metavar="FILE", help=_("the report: report.toml or report.json (see README)")
+    )
+    source.add_argument(
+        "--json-input", metavar="FILE", help=_("the report as JSON from FILE, or - for stdin")
+    )
+    p.add_argument("--json", action="store_true", help=_("print the report as JSON"))
+
+    p = _sub(actions, "survey", _("record a ticket's satisfaction follow-up"), cmd_ticket_survey)
+    p.prog = "windtui ticket survey"
+    p.add_argument("number", metavar="NUMBER", type=int, help=_("ticket number"))
+    p.add_argument(
+        "--score", metavar="N", type=int, required=True, help=_("1 (very dissatisfied) to 5")
+    )
+    p.add_argument("--comments", metavar="T", help=_("what the customer said"))
+    p.add_argument("--caller", metavar="LOGIN", help=_("who called or visited (default: you)"))
+    p.add_argument(
+        "--channel", metavar="C", default="phone", help=_("phone, site_visit or message")
+    )
+    p.add_argument("--at", metavar="ISO", help=_("when (default now; bare times are the farm's)"))
+    p.add_argument("--json", action="store_true", help=_("print the survey as JSON"))
+
+    improvement = _sub(
+        commands,
+        "improvement",
+        _("analysis items and improvement actions: add, set, list"),
+        lambda a: _missing(improvement),
+    )
+    sub = improvement.add_subparsers(title=_("improvement commands"), metavar=_("COMMAND"))
+    p = _sub(sub, "add", _("open an improvement action or analysis item"), cmd_improvement_add)
+    p.prog = "windtui improvement add"
+    p.add_argument("--title", metavar="T", required=True, help=_("what is to be done"))
+    p.add_argument("--owner", metavar="LOGIN", required=True, help=_("who owns it"))
+    p.add_argument("--due", metavar="DATE", required=True, help=_("due date, YYYY-MM-DD"))
+    p.add_argument("--kind", metavar="K", default="action", help=_("action or analysis"))
+    p.add_argument(
+        "--category",
+        metavar="C",
+        default="other",
+        help=_("training, spare_parts, response, process or other"),
+    )
+    p.add_argument("--parent", metavar="ID", type=int, help=_("the analysis item it answers"))
+    p.add_argument("--ticket", metavar="N", type=int, help=_("the ticket it concerns"))
+    p.add_argument("--notes", metavar="T", help=_("notes"))
+    p.add_argument("--json", action="store_true", help=_("print JSON"))
+    p = _sub(sub, "set", _("change status, owner or due date; add a note"), cmd_improvement_set)
+    p.prog = "windtui improvement set"
+    p.add_argument("id", metavar="ID", type=int, help=_("improvement id"))
+    p.add_argument("--status", metavar="S", help=_("open, in_progress, done or cancelled"))
+    p.add_argument("--owner", metavar="LOGIN", help=_("hand it to this person"))
+    p.add_argument("--due", metavar="DATE", help=_("new due date, YYYY-MM-DD"))
+    p.add_argument("--note", metavar="T", help=_("add a dated note"))
+    p.add_argument("--json", action="store_true", help=_("print JSON"))
+    p = _sub(sub, "list", _("list improvement items"), cmd_improvement_list)
+    p.prog = "windtui improvement list"
+    p.add_argument("--status", metavar="S", help=_("open, in_progress, done or cancelled"))
+    p.add_argument("--owner", metavar="LOGIN", help=_("only this owner's"))
+    p.add_argument("--overdue", action="store_true", help=_("only open items past their due date"))
+    p.add_argument("--ticket", metavar="N", type=int, help=_("only this ticket's"))
+    p.add_argument("--kind", metavar="K", help=_("action or analysis"))
+    p.add_argument("--json", action="store_true", help=_("print JSON"))
+
+    suggestion = _sub(
+        commands,
+        "suggestion",
+        _("the customer suggestions register: add, set, list, rate"),
+        lambda a: _missing(suggestion),
+    )
+    sub = suggestion.add_subparsers(title=_("suggestion commands"), metavar=_("COMMAND"))
+    p = _sub(sub, "add", _("register a customer suggestion"), cmd_suggestion_add)
+    p.prog = "windtui suggestion add"
+    p.add_argument(
+        "--source",
+        metavar="S",
+        required=True,
+        help=_("survey, site_visit, phone, email or meeting"),
+    )
+    p.add_argument("--text", metavar="T", required=True, help=_("the suggestion"))
+    p.add_argument("--received", metavar="DATE", help=_("when it came in (default today)"))
+    p.add_argument("--customer", metavar="CODE", help=_("customer code"))
+    p.add_argument("--farm", metavar="CODE", help=_("farm code"))
+    p.add_argument("--ticket", metavar="N", type=int, help=_("the ticket it came with"))
+    p.add_argument("--json", action="store_true", help=_("print JSON"))
+    p = _sub(sub, "set", _("evaluate, adopt or reject a suggestion"), cmd_suggestion_set)
+    p.prog = "windtui suggestion set"
+    p.add_argument("id", metavar="ID", type=int, help=_("suggestion id"))
+    p.add_argument(
+        "--status", metavar="S", required=True, help=_("evaluating, adopted or rejected")
+    )
+    p.add_argument("--on", metavar="DATE", help=_("decision date (default today)"))
+    p.add_argument("--json", action="store_true", help=_("print JSON"))
+    p = _sub(sub, "list", _("list the suggestions register"), cmd_suggestion_list)
+    p.prog = "windtui suggestion list"
+    p.add_argument("--status", metavar="S", help=_("new, evaluating, adopted or rejected"))
+    p.add_argument("--source", metavar="S", help=_("survey, site_visit, phone, email or meeting"))
+    p.add_argument("--from", dest="date_from", metavar="DATE", help=_("received on or after"))
+    p.add_argument("--to", dest="date_to", metavar="DATE", help=_("received on or before"))
+    p.add_argument("--json", action="store_true", help=_("print JSON"))
+    p = _sub(
+        sub,
+        "rate",
+        _("adoption rate: adopted / (adopted + rejected) of those received"),
+        cmd_suggestion_rate,
+    )
+    p.prog = "windtui suggestion rate"
+    p.add_argument("--from", dest="date_from", metavar="DATE", help=_("received on or after"))
+    p.add_argument("--to", dest="date_to", metavar="DATE", help=_("received on or before"))
     p.add_argument("--json", action="store_true", help=_("print JSON"))
 
     p = _sub(commands, "farms", _("list the wind farms"), cmd_farms)

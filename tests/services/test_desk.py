@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from quality_steps import prepare
 
 from windtui import i18n
 from windtui.domain.model import (
@@ -81,9 +82,11 @@ def test_whole_chain_writes_events_with_both_times(any_desk: Desk) -> None:
     snap = desk.ticket(number)
     for i, (action, kwargs) in enumerate(CHAIN, start=1):
         at = start + timedelta(hours=i)
-        seq_before = snap.change_seq
+        prepare(desk, number, action, at)  # the report before submit, the survey before follow-up
+        snap = desk.ticket(number)
+        seq_before, version = snap.change_seq, snap.version
         snap = desk.act(number, action, at=at, expected_version=snap.version, **kwargs)
-        assert snap.version == i + 1
+        assert snap.version == version + 1
         assert snap.change_seq > seq_before
         events = [e for e in desk.detail(number).events if e.action == action.value]
         assert events, action

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from quality_steps import act
 
 from windtui.domain import roles as access
 from windtui.domain.model import Action, Role, TicketState
@@ -69,7 +70,7 @@ def _ticket_at(desk: Desk, state: TicketState, *, owner: str = "wangjg") -> int:
         S.REPORT_SUBMITTED: 7,
     }[state]
     for action in path[:target]:
-        desk.act(number, action, technician=owner if action is A.DISPATCH else None)
+        act(desk, number, action, technician=owner if action is A.DISPATCH else None)
     return number
 
 

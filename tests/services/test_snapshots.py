@@ -12,6 +12,7 @@ from dataclasses import fields
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from quality_steps import act
 
 from windtui import i18n
 from windtui.domain.model import (
@@ -89,7 +90,7 @@ def _varied(desk: Desk) -> None:
         args = {"farm": "DBC", "turbine": "A07", "category": "fault", "priority": "P2"} | kwargs
         number = desk.create_ticket(title="t", at=start, turbine_stopped=True, **args).number
         for i, (action, extra) in enumerate(steps, start=1):
-            desk.act(number, action, at=start + timedelta(minutes=10 * i), **extra)
+            act(desk, number, action, at=start + timedelta(minutes=10 * i), **extra)
 
     site = [(A.ACK, {}), (A.FEEDBACK, {}), (A.DISPATCH, {"technician": "lihua"}), (A.DEPART, {})]
     site += [(A.ARRIVE, {}), (A.RESOLVE, {})]

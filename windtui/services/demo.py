@@ -600,9 +600,15 @@ def _replay_one(desk: Desk, ticket: DemoTicket) -> int:
             number=ticket.number,
             turbine_stopped=ticket.turbine_stopped,
         )
+        submitted = 0
         for step in ticket.steps:
             owner = step.technician or owner
             desk.actor = _actor(step, owner)
+            if step.action is Action.SUBMIT:  # submission needs a complete repair report
+                _write_report(desk, ticket, step, owner, submitted)
+                submitted += 1
+            elif step.action is Action.FOLLOWUP:  # the follow-up needs the survey answer
+                _record_survey(desk, ticket, step)
             desk.act(
                 ticket.number,
                 step.action,
@@ -619,3 +625,54 @@ def _replay_one(desk: Desk, ticket: DemoTicket) -> int:
             )
         ) from exc
     return count
+
+
+#: Demo survey scores, picked by ticket number: mostly satisfied, now and then a low score
+#: (which opens an analysis item, as on a real desk).
+_SCORES = (5, 5, 4, 5, 4, 5, 2, 5, 3)
+
+
+def _write_report(
+    desk: Desk, ticket: DemoTicket, step: DemoStep, owner: str | None, submitted: int
+) -> None:
+    """A plausible repair report, written by the step's actor before the demo submits it."""
+    from windtui.services import quality
+    from windtui.services.records import ReportHoursInput, ReportInput
+
+    site_visit = ticket.category.needs_site_visit
+    arrived = next((s.at for s in ticket.steps if s.action is Action.ARRIVE), None)
+    resolved = next((s.at for s in ticket.steps if s.action is Action.RESOLVE), None)
+    hours: tuple[ReportHoursInput, ...] = ()
+    if site_visit and owner is not None and arrived is not None and resolved is not None:
+        spent = (resolved - arrived).total_seconds() / 3600
+        hours = (ReportHoursInput(owner, min(max(round(spent * 2) / 2, 0.5), 12.0)),)
+    work = (
+        _("Repaired and tested to the OEM procedure; the turbine is back in service.")
+        if site_visit
+        else _("Answered the customer with the analysis and recommendations.")
+    )
+    if submitted:
+        work += " " + _("Revised after the QA review: the missing values are added.")
+    quality.write_report(
+        desk,
+        ticket.number,
+        ReportInput(
+            diagnosis=ticket.description or ticket.title,
+            work_done=work,
+            root_cause=ticket.title if site_visit else "",
+            fault_code_confirmed=ticket.fault_code,
+            hours=hours,
+            fixed=True,
+            first_time_fix=True,
+        ),
+        at=step.at,
+    )
+
+
+def _record_survey(desk: Desk, ticket: DemoTicket, step: DemoStep) -> None:
+    """The satisfaction call the demo's follow-up step stands for."""
+    from windtui.services import quality
+
+    score = _SCORES[ticket.number % len(_SCORES)]
+    comments = _("Slow to get a crew on site.") if score <= quality.LOW_SCORE else ""
+    quality.record_survey(desk, ticket.number, score, comments, contacted_at=step.at)

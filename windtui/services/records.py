@@ -7,7 +7,7 @@ the domain's ``SlaBoard``, so a 1 Hz tick needs no database work at all.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 
 from windtui.domain.model import (
     Action,
@@ -171,3 +171,189 @@ class TechnicianRecord:
     skills: tuple[str, ...] = field(default_factory=tuple)
     roles: tuple[str, ...] = field(default_factory=tuple)
     certificate_warning: bool = False
+
+
+# ---------------------------------------------------------------------------- quality (§三(3), 四)
+# Inputs are plain dataclasses a console form fills in; the quality services
+# (``windtui.services.quality``) validate them and hand back the records below.
+
+
+@dataclass(frozen=True, slots=True)
+class ReportPartInput:
+    """One part used in a repair: part number, description, quantity (> 0)."""
+
+    part_number: str
+    description: str = ""
+    quantity: float = 1.0
+
+
+@dataclass(frozen=True, slots=True)
+class ReportHoursInput:
+    """One crew member's work hours on the repair (one line per person)."""
+
+    staff: str  # staff login
+    hours: float
+
+
+@dataclass(frozen=True, slots=True)
+class ReportInput:
+    """The whole repair report as written (a save replaces the previous draft or revision)."""
+
+    diagnosis: str = ""
+    work_done: str = ""
+    root_cause: str = ""
+    fault_code_confirmed: str | None = None
+    parts: tuple[ReportPartInput, ...] = ()
+    hours: tuple[ReportHoursInput, ...] = ()
+    fixed: bool | None = None  # the fault is gone (the fix rate)
+    first_time_fix: bool | None = None  # fixed on the first visit (kept apart; needs fixed)
+    attachments: tuple[str, ...] = ()  # file references as typed: never opened
+
+
+@dataclass(frozen=True, slots=True)
+class ReportPartRecord:
+    part_number: str
+    description: str
+    quantity: float
+
+
+@dataclass(frozen=True, slots=True)
+class ReportHoursRecord:
+    staff: str
+    name_zh: str
+    name_en: str
+    hours: float
+
+
+@dataclass(frozen=True, slots=True)
+class RepairReportRecord:
+    """A ticket's repair report; ``revision`` counts submissions (0: a draft never submitted),
+    ``missing`` names the required fields still empty (what submission would refuse)."""
+
+    ticket: int  # ticket number
+    diagnosis: str
+    work_done: str
+    root_cause: str
+    fault_code_confirmed: str | None
+    parts: tuple[ReportPartRecord, ...]
+    hours: tuple[ReportHoursRecord, ...]
+    fixed: bool | None
+    first_time_fix: bool | None
+    attachments: tuple[str, ...]
+    author: str
+    revision: int
+    submitted_at: datetime | None
+    updated_at: datetime
+    missing: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewRecord:
+    """A QA review: ``approved`` or ``returned`` (with the reason), of one report revision."""
+
+    ticket: int
+    revision: int
+    outcome: str
+    reason: str
+    reviewer: str
+    reviewed_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class SurveyRecord:
+    """The satisfaction follow-up of a ticket; ``analysis`` is the improvement item a low
+    score opened (None otherwise)."""
+
+    ticket: int
+    score: int
+    comments: str
+    caller: str
+    contacted_at: datetime
+    channel: str
+    recorded_at: datetime
+    analysis: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ImprovementInput:
+    """A new analysis item or improvement action."""
+
+    title: str
+    owner: str  # staff login
+    due: date
+    kind: str = "action"  # action | analysis
+    category: str = "other"  # training, spare_parts, response, process, other
+    parent: int | None = None  # the analysis item an action answers
+    ticket: int | None = None  # ticket number
+    notes: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ImprovementRecord:
+    id: int
+    kind: str
+    title: str
+    category: str
+    owner: str | None
+    owner_name_zh: str | None
+    owner_name_en: str | None
+    due: date | None
+    status: str
+    notes: str
+    ticket: int | None  # ticket number
+    parent: int | None
+    survey_score: int | None  # the low score that opened an analysis item
+    created_at: datetime
+    closed_at: datetime | None
+    overdue: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class SuggestionInput:
+    """A customer suggestion as received."""
+
+    source: str  # survey, site_visit, phone, email, meeting
+    text: str
+    received_on: date | None = None  # default: today
+    customer: str | None = None  # customer code
+    farm: str | None = None  # farm code
+    ticket: int | None = None  # ticket number
+
+
+@dataclass(frozen=True, slots=True)
+class SuggestionRecord:
+    id: int
+    source: str
+    received_on: date
+    text: str
+    status: str
+    customer: str | None
+    farm: str | None
+    ticket: int | None
+    decided_on: date | None
+    decided_by: str | None
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class AdoptionRate:
+    """Suggestions received in ``start``..``end``: adopted / decided, decided = adopted +
+    rejected (``rate`` None when none is decided yet); ``pending`` = new + evaluating."""
+
+    start: date | None
+    end: date | None
+    received: int
+    adopted: int
+    rejected: int
+    pending: int
+    rate: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class TicketQuality:
+    """The quality records of one ticket: ``ticket show`` and the detail view print them."""
+
+    report: RepairReportRecord | None
+    reviews: tuple[ReviewRecord, ...]
+    survey: SurveyRecord | None
+    improvements: tuple[ImprovementRecord, ...]

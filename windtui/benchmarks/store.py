@@ -36,16 +36,14 @@ CHANGED = 100
 WRITES = 200
 NOW = datetime(2026, 3, 10, 6, 0, tzinfo=UTC)
 
-#: One forward action per state that needs no extra input (technician, reason, evidence).
+#: One forward action per state that needs no extra input (technician, reason, evidence, a
+#: repair report or a survey) and that the bench's dispatcher may take (not the QA review).
 _FORWARD = {
     TicketState.RECEIVED: Action.ACK,
     TicketState.ACKNOWLEDGED: Action.FEEDBACK,
     TicketState.DISPATCHED: Action.DEPART,
     TicketState.EN_ROUTE: Action.ARRIVE,
     TicketState.ON_SITE: Action.RESOLVE,
-    TicketState.RESOLVED: Action.SUBMIT,
-    TicketState.REPORT_SUBMITTED: Action.APPROVE,
-    TicketState.REVIEWED: Action.FOLLOWUP,
     TicketState.FOLLOWED_UP: Action.CLOSE,
 }
 

@@ -34,7 +34,13 @@ def prepare(desk: Desk, number: int, action: Action, at: datetime | None = None)
         current = quality.report(desk, number)
         if current is None or current.missing:
             owner = desk.ticket(number).owner
-            quality.write_report(desk, number, complete_report(owner))
+            # The technician writes the report (QA may then review it: not their own work).
+            who = desk.actor
+            desk.actor = owner or who
+            try:
+                quality.write_report(desk, number, complete_report(owner))
+            finally:
+                desk.actor = who
     elif action is Action.FOLLOWUP:
         quality.record_survey(desk, number, 5, "", contacted_at=at)
 

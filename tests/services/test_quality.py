@@ -84,8 +84,10 @@ def walk(desk: Desk, state: TicketState, *, category: str = "fault", owner: str 
     steps += [(A.RESOLVE, {}), (A.SUBMIT, {}), (A.APPROVE, {}), (A.FOLLOWUP, {})]
     for i, (action, extra) in enumerate(steps, 1):
         at = START + timedelta(hours=i)
-        if action is A.SUBMIT:
+        if action is A.SUBMIT:  # the crew (or a dispatcher) writes it; QA reviews it
+            desk.actor = owner if category != "consulting" else "chenx"
             quality.write_report(desk, number, REPORT if category != "consulting" else BRIEF)
+            desk.actor = "tester"
         if action is A.FOLLOWUP:
             quality.record_survey(desk, number, 5, "", contacted_at=at)
         if desk.act(number, action, at=at, **extra).state is state:
@@ -720,3 +722,22 @@ def _fields(report: ReportInput) -> dict[str, Any]:
 def _id(value: object) -> str:
     """Test ids: the changed field names (messages and exception types say nothing new)."""
     return "-".join(value) if isinstance(value, dict) else "_"
+
+
+def test_qa_never_reviews_their_own_work(desk: Desk) -> None:
+    """zhaom is a technician and in QA: the report of a job she worked is someone else's to
+    review (the separation of duties the policy asks for)."""
+    from quality_steps import act as step
+
+    number = desk.create_ticket(farm="DBC", category="fault", priority="P2", title="Yaw").number
+    for action in (Action.ACK, Action.FEEDBACK):
+        desk.act(number, action)
+    desk.act(number, Action.DISPATCH, technician="zhaom")
+    desk.actor = "zhaom"  # she works the job and writes its report
+    for action in (Action.DEPART, Action.ARRIVE, Action.RESOLVE, Action.SUBMIT):
+        step(desk, number, action)
+    with pytest.raises(Forbidden, match="zhaom worked on ticket 1001: its repair report must be"):
+        desk.act(number, Action.APPROVE)
+    desk.actor = "tester"
+    assert desk.ticket(number).state is TicketState.REPORT_SUBMITTED
+    assert desk.act(number, Action.APPROVE).state is TicketState.REVIEWED

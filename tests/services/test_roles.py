@@ -326,7 +326,7 @@ def test_permission_table_properties(roles: set[Role], operation: str, crew: boo
         roles, operation, crew=True
     )
     if roles <= {Role.VIEWER}:
-        assert allowed == (operation == access.READ and Role.VIEWER in roles)
+        assert allowed == (operation in access.READ_ONLY_OPERATIONS and Role.VIEWER in roles)
     # Only QA reviews; never a dispatcher or a technician alone.
     if operation in (A.APPROVE.value, A.RETURN.value):
         assert allowed == (Role.QA in roles)

@@ -121,6 +121,9 @@ OPERATION_LABELS: dict[str, str] = {
     AUDIT_REPORT: "Producing the quarterly audit report",
 }
 
+#: Operations that change nothing (a viewer may do exactly these).
+READ_ONLY_OPERATIONS: frozenset[str] = frozenset({READ, KPI})
+
 #: Every operation the table knows (lifecycle actions by their value).
 OPERATIONS: frozenset[str] = frozenset(_ANY_TICKET)
 

@@ -42,7 +42,7 @@ from peewee import JOIN, fn
 
 from windtui.domain import roles as access
 from windtui.domain.model import Action, Category, TicketState
-from windtui.errors import NotFound, Refused
+from windtui.errors import Forbidden, NotFound, Refused
 from windtui.i18n import _
 from windtui.services.records import (
     AdoptionRate,
@@ -745,6 +745,24 @@ def _review(
     if report is None or report.revision < 1 or report.submitted_at is None:
         raise Refused(
             _("ticket {number} has no submitted repair report to review").format(number=row.number)
+        )
+    # Separate duties (policy §三(2), §四(1)): QA reviews other people's work, never its own.
+    me = desk.identity
+    crew = {
+        report.author,
+        *(h.staff.login for h in ReportHours.select().where(ReportHours.report == report.id)),
+    }
+    if row.owner_id is not None and row.owner_id == me.staff_id:
+        crew.add(me.login)
+    if me.login in crew:
+        raise Forbidden(
+            _(
+                "{login} worked on ticket {number}: its repair report must be reviewed by"
+                " someone else in QA"
+            ).format(login=me.login, number=row.number),
+            operation=action.value,
+            target=f"ticket {row.number}",
+            needed="qa",
         )
     why = _text(reason, "reason", TEXT_LIMIT)
     if action is Action.RETURN and not why:

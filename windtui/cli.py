@@ -1614,6 +1614,140 @@ def cmd_policy_show(args: argparse.Namespace) -> int:
     return 0
 
 
+def _period_of(args: argparse.Namespace, desk: Desk) -> Any:
+    """The period of ``--quarter`` / ``--month`` / ``--from``/``--to`` (default: this quarter)."""
+    from windtui.domain import kpi as rules
+
+    return rules.choose_period(
+        quarter_text=args.quarter,
+        month_text=args.month,
+        date_from=args.date_from,
+        date_to=args.date_to,
+        now=desk.clock(),
+        tz=DESK_TZ,
+    )
+
+
+def _points_cell(value: float) -> str:
+    """Points as ``+2``, ``-3``, ``0``."""
+    return f"{value:+g}" if value else "0"
+
+
+def cmd_scorecard(args: argparse.Namespace) -> int:
+    """Ranked team or technician scorecards for a period; one card with its tickets."""
+    from windtui.domain import scorecard as maths
+    from windtui.services import scorecard
+
+    desk = _open(args)
+    period = _period_of(args, desk)
+    found = scorecard.scorecards(desk, period, by=args.by, team=args.team, subject=args.tickets)
+    if args.json:
+        dump(scorecard.scorecards_dict(found))
+        return 0
+    print(
+        _("Scorecards {label}: {first} … {last} ({tz}), tickets closed in the period").format(
+            label=period.label,
+            first=period.first_day.isoformat(),
+            last=period.last_day.isoformat(),
+            tz=period.tz,
+        )
+    )
+    print()
+    technicians = found.by == scorecard.TECHNICIAN
+    if args.tickets:
+        card = found.cards[0]
+        zh, en = found.names.get(card.subject, ("", ""))
+        print(
+            _("{who}: {points} points, place {rank} of {ranked}").format(
+                who=visible(f"{card.subject} {_name(zh, en)}" if technicians else card.subject),
+                points=_points_cell(card.total),
+                rank=card.rank,
+                ranked=found.ranked,
+            )
+        )
+        print()
+        print(
+            table(
+                [_("Event"), _("Clock"), _("Count"), _("Each"), _("Points"), _("Ticket numbers")],
+                [
+                    [
+                        _(maths.KIND_LABELS[c.kind]),
+                        _(c.clock.label) if c.clock is not None else "",
+                        str(c.count),
+                        _points_cell(c.each),
+                        _points_cell(c.points),
+                        " ".join(str(n) for n in c.tickets),
+                    ]
+                    for c in card.components
+                ],
+            )
+        )
+        return 0
+    print(
+        table(
+            [
+                _("Rank"),
+                _("Technician") if technicians else _("Team"),
+                _("Points"),
+                _("Tickets"),
+                *(_(maths.KIND_HEADINGS[k]) for k in maths.KINDS),
+                _("Name") if technicians else _("Members"),
+            ],
+            [
+                [
+                    str(c.rank),
+                    c.subject,
+                    _points_cell(c.total),
+                    str(len(c.tickets)),
+                    *(_points_cell(c.kind_points(k)) for k in maths.KINDS),
+                    _name(*found.names.get(c.subject, ("", "")))
+                    if technicians
+                    else ", ".join(found.members.get(c.subject, ())),
+                ]
+                for c in found.cards
+            ],
+        )
+    )
+    print()
+    print(
+        _(
+            "Ranked by points; ties go to the smaller penalty, then to more tickets, then by"
+            " code. `--tickets WHO` lists the tickets behind each score."
+        )
+    )
+    print("  ".join(f"{_(maths.KIND_HEADINGS[k])}: {_(maths.KIND_LABELS[k])}" for k in maths.KINDS))
+    if found.unattributed:
+        print(
+            _("Tickets with no technician (not scored): {tickets}").format(
+                tickets=" ".join(str(n) for n in found.unattributed)
+            )
+        )
+    return 0
+
+
+_REPORT_SUFFIXES = {".md": "md", ".markdown": "md", ".html": "html", ".htm": "html",
+                    ".csv": "csv", ".xlsx": "xlsx"}  # fmt: skip
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    """Write the quarterly audit report (Markdown, HTML, CSV or XLSX)."""
+    from windtui.services import audit_report, report_formats
+
+    fmt = args.format or _REPORT_SUFFIXES.get(Path(args.output).suffix.lower())
+    if fmt is None:
+        raise UsageError(
+            _("give --format md, html, csv or xlsx (the file name {path} does not say)").format(
+                path=args.output
+            )
+        )
+    report_formats.check_target(args.output)
+    desk = _open(args)
+    period = _period_of(args, desk)
+    path = audit_report.write_audit_report(desk, period, fmt, args.output)
+    print(_("audit report {label} written to {path}").format(label=period.label, path=path))
+    return 0
+
+
 def cmd_bench(args: argparse.Namespace) -> int:
     """Run the benchmarks; non-zero exit when a figure misses its budget."""
     from windtui.benchmarks import registry
@@ -2131,6 +2265,41 @@ def build_parser() -> argparse.ArgumentParser:
     p.prog = "windtui policy show"
     p.add_argument("--json", action="store_true", help=_("print JSON"))
 
+    p = _sub(
+        commands,
+        "scorecard",
+        _("team and technician scorecards: points for met and breached clocks, surveys, …"),
+        cmd_scorecard,
+    )
+    p.add_argument("--json", action="store_true", help=_("print JSON"))
+    _period_options(p)
+    p.add_argument(
+        "--by",
+        choices=("technician", "team"),
+        default="technician",
+        help=_("rank technicians (default) or teams"),
+    )
+    p.add_argument("--team", metavar="BASE", help=_("only this team's tickets and technicians"))
+    p.add_argument(
+        "--tickets",
+        metavar="WHO",
+        help=_("one technician's (or with --by team, one team's) card with its tickets"),
+    )
+
+    p = _sub(
+        commands,
+        "report",
+        _("write the quarterly audit report as Markdown, HTML, CSV or XLSX"),
+        cmd_report,
+    )
+    _period_options(p)
+    p.add_argument(
+        "--format",
+        choices=("md", "html", "csv", "xlsx"),
+        help=_("file format (default: from the file name)"),
+    )
+    p.add_argument("-o", "--output", metavar="FILE", required=True, help=_("the file to write"))
+
     p = _sub(commands, "bench", _("run the benchmarks against their budgets"), cmd_bench)
     p.add_argument("--json", action="store_true", help=_("print JSON"))
     p.add_argument("--only", metavar="NAME", nargs="+", help=_("run only these benchmarks"))
@@ -2163,6 +2332,15 @@ def build_parser() -> argparse.ArgumentParser:
         help=_("the URL browsers open, e.g. https://desk.example.com (default http://HOST:PORT)"),
     )
     return parser
+
+
+def _period_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--quarter", metavar="YYYYQN", help=_("a quarter, e.g. 2026Q3"))
+    p.add_argument("--month", metavar="YYYY-MM", help=_("a month, e.g. 2026-09"))
+    p.add_argument("--from", dest="date_from", metavar="DATE", help=_("first day, e.g. 2026-07-01"))
+    p.add_argument(
+        "--to", dest="date_to", metavar="DATE", help=_("last day, included (default today)")
+    )
 
 
 def _missing(parser: argparse.ArgumentParser) -> int:

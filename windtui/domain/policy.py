@@ -12,17 +12,20 @@ line naming the file, the section and the key, e.g.
 from __future__ import annotations
 
 import hashlib
+import math
 import re
 import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from windtui.domain.calendar import DAY_SECONDS, BusinessCalendar, Window
 from windtui.domain.model import Category, HoldReason, Priority, Target
+from windtui.domain.scorecard import Points
 from windtui.errors import NotFound, WindtuiError
 from windtui.i18n import _
 from windtui.paths import default_policy_path
@@ -138,8 +141,10 @@ class PolicySet:
         defaults: _Layer,
         overrides: tuple[_Layer, ...],
         calendars: dict[str, _CalendarSpec],
+        scorecard: Points | None = None,
     ) -> None:
         self.digest = digest
+        self.scorecard = scorecard or Points()  # [scorecard]: points of the scorecards
         self.source = source
         self._defaults = defaults
         self._overrides = overrides
@@ -219,7 +224,7 @@ def load_policy(text: str, source: str = "policy") -> PolicySet:
             _("{source}: not valid TOML: {detail}").format(source=source, detail=error)
         ) from None
     reader = _Reader(source)
-    reader.keys(data, "", {"defaults", "calendars", "override"})
+    reader.keys(data, "", {"defaults", "calendars", "override", "scorecard"})
     calendars = {
         name: reader.calendar(name, spec)
         for name, spec in reader.table(data.get("calendars", {}), "calendars").items()
@@ -236,9 +241,15 @@ def load_policy(text: str, source: str = "policy") -> PolicySet:
         reader.layer(raw, f"override.{i + 1}", known, is_default=False)
         for i, raw in enumerate(overrides_raw)
     )
+    scorecard = reader.scorecard(data.get("scorecard", {}))
     digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
     return PolicySet(
-        digest=digest, source=source, defaults=defaults, overrides=overrides, calendars=calendars
+        digest=digest,
+        source=source,
+        defaults=defaults,
+        overrides=overrides,
+        calendars=calendars,
+        scorecard=scorecard,
     )
 
 
@@ -415,6 +426,81 @@ class _Reader:
             reason = self.enum(HoldReason, key, section, key, _('unknown hold reason "{value}"'))
             pauses[reason] = self.targets(value, section, key)
         return default, pauses
+
+    # -- scorecard points -----------------------------------------------------------------------
+
+    def scorecard(self, raw: Any) -> Points:
+        """``[scorecard]``: points per scoring event (numbers; ``met_clock`` and
+        ``breached_clock`` also as a table per clock with ``default``) and the two survey
+        thresholds (whole scores 1-5, low below high). Keys left out keep :class:`Points`'s."""
+        section = "scorecard"
+        raw = self.table(raw, section)
+        numbers = {
+            "first_time_fix",
+            "reopened",
+            "high_survey",
+            "low_survey",
+            "adopted_suggestion",
+            "returned_report",
+        }
+        thresholds = {"high_score_threshold", "low_score_threshold"}
+        self.keys(raw, section, numbers | thresholds | {"met_clock", "breached_clock"})
+        base = Points()
+        values: dict[str, Any] = {}
+        for key in sorted(numbers & raw.keys()):
+            values[key] = self.points(raw[key], section, key)
+        for key in sorted(thresholds & raw.keys()):
+            value = raw[key]
+            if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 5:
+                self.fail(
+                    section,
+                    key,
+                    _('expected a whole survey score from 1 to 5, got "{value}"').format(
+                        value=value
+                    ),
+                )
+            values[key] = value
+        for key in ("met_clock", "breached_clock"):
+            if key in raw:
+                values[key] = self.clock_points(raw[key], section, key, getattr(base, key))
+        low = values.get("low_score_threshold", base.low_score_threshold)
+        high = values.get("high_score_threshold", base.high_score_threshold)
+        if low >= high:
+            self.fail(
+                section,
+                "low_score_threshold",
+                _("must be below high_score_threshold ({high}), got {low}").format(
+                    high=high, low=low
+                ),
+            )
+        return replace(base, **values)
+
+    def points(self, value: Any, section: str, key: str) -> float:
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int | float)
+            or not math.isfinite(value)
+        ):
+            self.fail(
+                section, key, _('expected a number of points, got "{value}"').format(value=value)
+            )
+        return float(value)
+
+    def clock_points(
+        self, value: Any, section: str, key: str, below: Mapping[Target, float]
+    ) -> Mapping[Target, float]:
+        """A number for every clock, or a table: ``default`` and/or one key per clock."""
+        if not isinstance(value, dict):
+            return MappingProxyType(dict.fromkeys(Target, self.points(value, section, key)))
+        sub = f"{section}.{key}"
+        default = self.points(value["default"], sub, "default") if "default" in value else None
+        table = {t: below[t] if default is None else default for t in Target}
+        for name, item in value.items():
+            if name == "default":
+                continue
+            target = self.enum(Target, name, sub, name, _('unknown target "{value}"'))
+            table[target] = self.points(item, sub, name)
+        return MappingProxyType(table)
 
     # -- calendars ------------------------------------------------------------------------------
 

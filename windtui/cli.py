@@ -1614,6 +1614,203 @@ def cmd_policy_show(args: argparse.Namespace) -> int:
     return 0
 
 
+def _kpi_value(unit: str, value: float | None) -> str:
+    """A KPI value as a cell: ``96.2 %``, ``3h05m``, ``12.5 h``, ``1234`` (``–``: no data)."""
+    if value is None:
+        return "–"
+    if unit == "rate":
+        return f"{100 * value:.1f} %"
+    if unit == "seconds":
+        return f"{value:.0f}s" if abs(value) < 60 else human(value)
+    if unit == "hours":
+        return _("{hours:.1f} h").format(hours=value)
+    return f"{value:.0f}"
+
+
+def _kpi_target(figure: Any) -> str:
+    """``≥ 95 %`` / ``≤ 1h00m`` / ``–``."""
+    if figure.target is None:
+        return "–"
+    sign = "≥ " if figure.direction.value == "higher" else "≤ "
+    return sign + _kpi_value(figure.unit.value, figure.target)
+
+
+def _kpi_clock(figure: Any) -> str:
+    """The clock's own time limit(s) behind a figure: ``1h00m`` or ``24h00m–3d00h``."""
+    if figure.clock_targets is None:
+        return ""
+    shortest, longest = figure.clock_targets
+    if shortest == longest:
+        return "≤ " + human(shortest)
+    return "≤ " + human(shortest) + "–" + human(longest)
+
+
+def _kpi_status(status: Any) -> str:
+    """A status readable without colour: ``✓ met``, ``! at risk``, ``✗ missed``."""
+    if status.value == "info":
+        return ""
+    return f"{status.marker} {_(status.label)}"
+
+
+def cmd_kpi(args: argparse.Namespace) -> int:
+    """KPIs for a period and a filter (table or JSON), with a trend; the tickets behind a figure;
+    or rebuild the outcome rows of closed tickets."""
+    from windtui.domain import kpi as rules
+    from windtui.services import kpi, outcomes
+
+    desk = _open(args)
+    if args.rebuild:
+        count = outcomes.rebuild_outcomes(desk)
+        print(_("outcomes rebuilt for {count} closed or cancelled tickets").format(count=count))
+        return 0
+    period = rules.choose_period(
+        quarter_text=args.quarter,
+        month_text=args.month,
+        date_from=args.date_from,
+        date_to=args.date_to,
+        now=desk.clock(),
+        tz=DESK_TZ,
+    )
+    filters = kpi.Filters(
+        farm=args.farm,
+        customer=args.customer,
+        team=args.team,
+        technician=args.technician,
+        category=args.category,
+        priority=args.priority,
+    )
+    if args.tickets:
+        numbers = kpi.kpi_tickets(desk, args.tickets, filters, period)
+        if args.json:
+            dump({"figure": args.tickets, "period": period.label, "tickets": numbers})
+        else:
+            for number in numbers:
+                print(number)
+        return 0
+    report = kpi.kpis(desk, period, filters, every=args.trend)
+    if args.json:
+        dump(kpi.report_dict(report))
+        return 0
+    _print_kpis(report)
+    return 0
+
+
+def _print_kpis(report: Any) -> None:
+    trend = report.trend
+    period = report.period
+    scope = ", ".join(f"{k} {v}" for k, v in report.filters.as_dict().items())
+    print(
+        _("KPIs {label}: {first} … {last} ({tz}), tickets closed in the period; {scope}").format(
+            label=period.label,
+            first=period.first_day.isoformat(),
+            last=period.last_day.isoformat(),
+            tz=period.tz,
+            scope=visible(scope) if scope else _("all tickets"),
+        )
+    )
+    print()
+    print(
+        table(
+            [
+                _("Figure"),
+                _("Value"),
+                _("Target"),
+                _("Status"),
+                _("Tickets"),
+                _("Against target"),
+                _("Clock limit"),
+            ],
+            [
+                [
+                    _(f.label),
+                    _kpi_value(f.unit.value, f.value),
+                    _kpi_target(f),
+                    _kpi_status(f.status),
+                    str(f.count),
+                    "–" if f.missed is None else str(f.missed),
+                    _kpi_clock(f),
+                ]
+                for f in report.figures
+            ],
+        )
+    )
+    print()
+    print(
+        _("Survey scores (4 and 5 count as satisfied): {scores}").format(
+            scores="  ".join(f"{s}: {n}" for s, n in report.scores.items())
+        )
+    )
+    s = report.suggestions
+    print(
+        _(
+            "Suggestions received: {received} (adopted {adopted}, rejected {rejected},"
+            " pending {pending})"
+        ).format(received=s.received, adopted=s.adopted, rejected=s.rejected, pending=s.pending)
+    )
+    if report.farms:
+        print()
+        print(
+            table(
+                [
+                    _("Farm"),
+                    _("Turbines"),
+                    _("Downtime"),
+                    _("Planned"),
+                    _("Availability"),
+                    _("Status"),
+                    _("Tickets"),
+                    _("Name"),
+                ],
+                [
+                    [
+                        a.farm,
+                        str(a.turbines),
+                        _kpi_value("hours", a.downtime_hours),
+                        _kpi_value("hours", a.excluded_hours),
+                        _kpi_value("rate", a.availability),
+                        _kpi_status(a.status),
+                        str(a.tickets),
+                        _name(a.name_zh, a.name_en),
+                    ]
+                    for a in report.farms
+                ],
+            )
+        )
+    if trend is not None:
+        print()
+        columns = (
+            ("closed_tickets", _("Closed"), "count"),
+            ("acknowledge_compliance", _("Ack"), "rate"),
+            ("feedback_compliance", _("Feedback"), "rate"),
+            ("onsite_compliance", _("On site"), "rate"),
+            ("repair_mean", _("Repair"), "seconds"),
+            ("fix_rate", _("Fixed"), "rate"),
+            ("first_time_fix_rate", _("FTF"), "rate"),
+            ("satisfaction_rate", _("Satisfied"), "rate"),
+            ("weather_hold_hours", _("Weather"), "hours"),
+        )
+        print(
+            table(
+                [
+                    _("Week") if trend.every.value == "week" else _("Month"),
+                    *(title for _key, title, _unit in columns),
+                ],
+                [
+                    [b.label, *(_kpi_value(u, trend.series[k][i]) for k, _t, u in columns)]
+                    for i, b in enumerate(trend.buckets)
+                ],
+            )
+        )
+    if report.stale:
+        print()
+        print(
+            _(
+                "note: {count} of these tickets were judged under an earlier SLA policy;"
+                " `windtui kpi --rebuild` judges them again under the policy in force"
+            ).format(count=report.stale)
+        )
+
+
 def _period_of(args: argparse.Namespace, desk: Desk) -> Any:
     """The period of ``--quarter`` / ``--month`` / ``--from``/``--to`` (default: this quarter)."""
     from windtui.domain import kpi as rules
@@ -1784,13 +1981,13 @@ def cmd_bench(args: argparse.Namespace) -> int:
                 [_("Value"), _("Unit"), _("Budget"), _("Baseline"), _("Ratio"), _("OK"), _("Name")],
                 [
                     [
-                        f"{f.value:.4g}",
+                        "–" if f.skipped is not None else f"{f.value:.4g}",
                         f.unit,
                         ("≤ " if f.budget_kind == "max" else "≥ ") + f"{f.budget:.4g}",
                         "–" if f.baseline is None else f"{f.baseline:.4g}",
                         "–" if f.ratio is None else f"{f.ratio:.2f}×",
-                        _("ok") if f.ok else _("MISS"),
-                        f.name,
+                        _("skipped") if f.skipped is not None else _("ok") if f.ok else _("MISS"),
+                        f.name if f.skipped is None else f"{f.name} ({f.skipped})",
                     ]
                     for f in figures
                 ],
@@ -2264,6 +2461,39 @@ def build_parser() -> argparse.ArgumentParser:
     p = _sub(sub, "show", _("show the policy in force"), cmd_policy_show)
     p.prog = "windtui policy show"
     p.add_argument("--json", action="store_true", help=_("print JSON"))
+
+    p = _sub(
+        commands,
+        "kpi",
+        _("KPIs against their targets for a period and a filter; trends; the tickets behind one"),
+        cmd_kpi,
+    )
+    p.add_argument("--json", action="store_true", help=_("print JSON"))
+    p.add_argument("--quarter", metavar="YYYYQN", help=_("a quarter, e.g. 2026Q3"))
+    p.add_argument("--month", metavar="YYYY-MM", help=_("a month, e.g. 2026-09"))
+    p.add_argument("--from", dest="date_from", metavar="DATE", help=_("first day, e.g. 2026-07-01"))
+    p.add_argument(
+        "--to", dest="date_to", metavar="DATE", help=_("last day, included (default today)")
+    )
+    p.add_argument("--farm", metavar="CODE", help=_("only this farm"))
+    p.add_argument("--customer", metavar="CODE", help=_("only this customer's farms"))
+    p.add_argument("--team", metavar="BASE", help=_("only tickets of this team (depot)"))
+    p.add_argument("--technician", metavar="LOGIN", help=_("only this technician's tickets"))
+    p.add_argument("--category", metavar="C", help=_("only this category, e.g. fault"))
+    p.add_argument("--priority", metavar="P", help=_("only this priority: P1, P2, P3, P4"))
+    p.add_argument(
+        "--trend", choices=("week", "month"), help=_("also the figures per week or month")
+    )
+    p.add_argument(
+        "--tickets",
+        metavar="FIGURE",
+        help=_("print the ticket numbers behind a figure, e.g. onsite_compliance:missed"),
+    )
+    p.add_argument(
+        "--rebuild",
+        action="store_true",
+        help=_("judge every closed ticket again under the policy in force (administrators)"),
+    )
 
     p = _sub(
         commands,

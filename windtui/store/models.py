@@ -15,6 +15,7 @@ from peewee import (
     CharField,
     DateField,
     DateTimeField,
+    DoubleField,
     FloatField,
     ForeignKeyField,
     IntegerField,
@@ -340,14 +341,21 @@ class Suggestion(BaseModel):
 
 class TicketOutcome(BaseModel):
     """A closed ticket's facts, frozen when it closes (rewritten if it is reopened and closed
-    again): the KPI queries aggregate these rows with SQL, never walk timelines."""
+    again): the KPI queries aggregate these rows with SQL, never walk timelines.
+
+    Durations and instants are ``DoubleField`` (PostgreSQL ``DOUBLE PRECISION``): peewee's
+    ``FloatField`` is ``REAL`` there, a 4-byte float that rounds an epoch second to ~2 minutes.
+    The filter columns carry no index of their own (``index=False``): the KPI queries read a
+    period's range of ``closed_at`` and filter inside it; a per-farm index would tempt the planner
+    into reading a farm's whole history instead.
+    """
 
     ticket = ForeignKeyField(Ticket, unique=True, backref="outcome", on_delete="CASCADE")
     received_at = UtcDateTimeField(index=True)
     closed_at = UtcDateTimeField(index=True)
-    farm = ForeignKeyField(Farm)
-    customer = ForeignKeyField(Customer, null=True)
-    technician = ForeignKeyField(Staff, null=True)  # the owner when it closed
+    farm = ForeignKeyField(Farm, index=False)
+    customer = ForeignKeyField(Customer, null=True, index=False)
+    technician = ForeignKeyField(Staff, null=True, index=False)  # the owner when it closed
     team = CharField(default="")  # the technician's base (depot)
     category = CharField()
     priority = CharField()
@@ -355,37 +363,75 @@ class TicketOutcome(BaseModel):
     reopened = BooleanField(default=False)
     fixed = BooleanField(null=True)
     first_time_fix = BooleanField(null=True)
-    repair_seconds = FloatField(null=True)  # arrive -> resolve, business time of the repair clock
-    weather_hold_seconds = FloatField(default=0)
-    hold_seconds = FloatField(default=0)
-    downtime_seconds = FloatField(null=True)
+    repair_seconds = DoubleField(null=True)  # arrive -> resolve, business time of the repair clock
+    weather_hold_seconds = DoubleField(default=0)
+    hold_seconds = DoubleField(default=0)
+    downtime_seconds = DoubleField(null=True)
     survey_score = IntegerField(null=True)
+    # The turbine downtime interval as epoch seconds (portable interval arithmetic in SQL, for
+    # availability clipped to a period); down_end None: not restored yet (a later ``restore``
+    # rewrites the row). Only for tickets on a turbine.
+    turbine = ForeignKeyField(Turbine, null=True, index=False)
+    down_start = DoubleField(null=True)
+    down_end = DoubleField(null=True)
+    policy_digest = CharField(default="")  # the policy the clocks were judged under
 
     class Meta:
-        indexes = ((("closed_at", "farm"), False), (("closed_at", "technician"), False))
+        indexes = (
+            (("closed_at", "farm"), False),
+            (("closed_at", "technician"), False),
+            # availability: downtimes overlapping a period, index-only
+            (("down_end", "down_start", "farm", "category"), False),
+        )
 
 
 class ClockOutcome(BaseModel):
     """One SLA clock of a closed ticket: met or breached, elapsed business time (paused time
     excluded), its target. Denormalised period/filter columns keep the KPI aggregate one scan
-    of an index range."""
+    of an index range: the second index holds every column a KPI reads, so the aggregates never
+    touch the table, filtered or not (``(target, state, stopped)`` first: a GROUP BY on them
+    streams in index order, one range of ``closed_at`` per group)."""
 
-    ticket = ForeignKeyField(Ticket, backref="clock_outcomes", on_delete="CASCADE")
+    ticket = ForeignKeyField(
+        Ticket, backref="clock_outcomes", on_delete="CASCADE", index=False
+    )  # the unique (ticket, target) index serves lookups by ticket
     target = CharField()  # Target value
     state = CharField()  # met | breached | not_applicable
-    elapsed_seconds = FloatField(null=True)
-    target_seconds = FloatField()
-    paused_seconds = FloatField(default=0)
+    elapsed_seconds = DoubleField(null=True)
+    target_seconds = DoubleField()
+    paused_seconds = DoubleField(default=0)
+    # The clock's stop milestone happened (False: a cancelled ticket's clock frozen while it
+    # ran; it counts for compliance when already overdue, never for response times).
+    stopped = BooleanField(default=True)
     closed_at = UtcDateTimeField()
-    farm = ForeignKeyField(Farm)
-    technician = ForeignKeyField(Staff, null=True)
+    farm = ForeignKeyField(Farm, index=False)
+    customer = ForeignKeyField(Customer, null=True, index=False)
+    technician = ForeignKeyField(Staff, null=True, index=False)
+    team = CharField(default="")
     category = CharField()
     priority = CharField()
 
     class Meta:
         indexes = (
             (("ticket", "target"), True),
-            (("target", "closed_at"), False),
+            # the KPI scan of one period (see the docstring)
+            (
+                (
+                    "target",
+                    "state",
+                    "stopped",
+                    "closed_at",
+                    "elapsed_seconds",
+                    "target_seconds",
+                    "farm",
+                    "customer",
+                    "technician",
+                    "team",
+                    "category",
+                    "priority",
+                ),
+                False,
+            ),
         )
 
 

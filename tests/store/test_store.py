@@ -142,3 +142,23 @@ def test_concurrent_first_start_creates_the_schema_once(backend_url: str) -> Non
     assert schema_version(desk.db) == SCHEMA_VERSION
     assert ChangeCounter.select().count() == 1
     desk.close()
+
+
+def test_new_database_files_and_folders_are_owner_only(tmp_path: Path) -> None:
+    """Tickets name customers, people and phone numbers: what windtui creates, only its owner
+    reads (the folder 700, the file 600, and SQLite's -wal/-shm follow the file)."""
+    import stat
+
+    folder = tmp_path / "fresh" / "windtui"
+    desk = Desk.open(f"sqlite:///{folder / 'desk.db'}")
+    desk.add_staff("boss", name_zh="管", name_en="Boss", roles=["admin"])
+    for path in (tmp_path / "fresh", folder):
+        assert stat.S_IMODE(path.stat().st_mode) == 0o700, path
+    for name in ("desk.db", "desk.db-wal", "desk.db-shm"):
+        assert stat.S_IMODE((folder / name).stat().st_mode) == 0o600, name
+    desk.close()
+    shared = tmp_path / "shared.db"  # an administrator's own modes on an existing file stay
+    shared.touch(mode=0o660)
+    shared.chmod(0o660)
+    Desk.open(f"sqlite:///{shared}").close()
+    assert stat.S_IMODE(shared.stat().st_mode) == 0o660

@@ -210,7 +210,8 @@ class Desk:
             if not Staff.select().exists():
                 # Nobody to protect yet: whoever sets the database up may do everything until
                 # the first administrator is added (``windtui init`` adds them).
-                return Identity(
+                # Cached like any identity: the write that adds the first person logs under it.
+                self._identity = Identity(
                     login=who,
                     name_zh=who,
                     name_en=who,
@@ -218,6 +219,7 @@ class Desk:
                     os_login=self.os_login,
                     via="bootstrap",
                 )
+                return self._identity
             raise Refused(
                 _(
                     "{login} is not on the staff list: an administrator adds it with"
@@ -422,11 +424,12 @@ class Desk:
         self._policy_cache = None
         self._identity = None  # the staff list is gone: back to setting up
 
-    def load_demo(self, lang: str) -> Any:
-        """Load the demo data set in ``lang`` (see ``windtui.services.demo``)."""
+    def load_demo(self, lang: str, *, history: bool = False) -> Any:
+        """Load the demo data set in ``lang`` (see ``windtui.services.demo``); ``history`` adds
+        its year of closed tickets (``windtui.services.demo_history``)."""
         from windtui.services import demo  # the demo loader sits above the desk
 
-        return demo.load_demo(self, lang)
+        return demo.load_demo(self, lang, history=history)
 
     @contextmanager
     def batch(self) -> Iterator[None]:

@@ -429,6 +429,20 @@ def _print_demo(summary: Any) -> None:
             events=summary.events,
         )
     )
+    past = getattr(summary, "history", None)
+    if past is not None and past.tickets:
+        print(
+            _(
+                "history: {tickets} closed tickets of the past year (numbers {first}–{last}),"
+                " {suggestions} suggestions, {improvements} improvement items"
+            ).format(
+                tickets=past.tickets,
+                first=past.first_number,
+                last=past.last_number,
+                suggestions=past.suggestions,
+                improvements=past.improvements,
+            )
+        )
 
 
 def demo_db_path() -> Path:
@@ -447,7 +461,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
             print(_("the database already has tickets: opening it without loading the demo"))
         else:
             _load_shipped_policy(desk)
-            _print_demo(desk.load_demo(_lang(args)))
+            _print_demo(desk.load_demo(_lang(args), history=args.history))
     else:  # never $WINDTUI_DB: that may be the production database
         path = demo_db_path()
         for suffix in ("", "-wal", "-shm"):
@@ -455,7 +469,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         url = f"sqlite:///{path}"
         desk = _open(args, url)
         _load_shipped_policy(desk)
-        _print_demo(desk.load_demo(_lang(args)))
+        _print_demo(desk.load_demo(_lang(args), history=args.history))
         print(_("demo database: {path}").format(path=path))
     desk.close()
     if args.load_only:
@@ -2135,6 +2149,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--load-only",
         action="store_true",
         help=_("build the demo database and exit without opening the console"),
+    )
+    p.add_argument(
+        "--no-history",
+        dest="history",
+        action="store_false",
+        help=_("leave out the year of closed history (only the live tickets)"),
     )
 
     p = _sub(commands, "tickets", _("list open tickets with every SLA clock"), cmd_tickets)

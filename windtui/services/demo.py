@@ -200,6 +200,7 @@ class DemoSummary:
     events: int
     by_category: dict[str, int] = field(default_factory=dict)
     by_state: dict[str, int] = field(default_factory=dict)
+    history: Any = None  # demo_history.HistorySummary when the year of history was loaded
 
 
 # --------------------------------------------------------------------------------------------
@@ -436,16 +437,32 @@ def _ticket(
 # Loading
 
 
-def load_demo(desk: Desk, lang: str = "en", folder: Path | None = None) -> DemoSummary:
+def load_demo(
+    desk: Desk, lang: str = "en", folder: Path | None = None, *, history: bool = False
+) -> DemoSummary:
     """Insert the demo fleet into ``desk``'s database and replay the demo tickets.
 
     Reference rows go in one transaction; each ticket step is its own ``Desk`` write. A step the
-    lifecycle refuses raises :class:`WindtuiError` naming the demo ticket and the step.
+    lifecycle refuses raises :class:`WindtuiError` naming the demo ticket and the step. With
+    ``history``, a year of closed tickets (``history.toml``, :mod:`windtui.services.demo_history`)
+    is written first, in one transaction, numbered after the live tickets; the live queue is
+    the same with or without it.
     """
     data = read_demo(desk.clock(), lang, folder)
     _insert_reference(desk, data)
+    past = None
+    if history:
+        from windtui.services import demo_history
+
+        past = demo_history.load_history(
+            desk,
+            data,
+            folder or demo_dir(),
+            first_number=demo_history.numbers_after(data),
+        )
     events = _replay(desk, data)
-    states = Counter(s.state.value for s in desk.tickets(include_closed=True))
+    live = {t.number for t in data.tickets}
+    states = Counter(s.state.value for s in desk.tickets(include_closed=True) if s.number in live)
     return DemoSummary(
         customers=len(data.customers),
         contracts=len(data.contracts),
@@ -456,6 +473,7 @@ def load_demo(desk: Desk, lang: str = "en", folder: Path | None = None) -> DemoS
         events=events,
         by_category=dict(Counter(t.category.value for t in data.tickets)),
         by_state=dict(states),
+        history=past,
     )
 
 

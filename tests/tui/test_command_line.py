@@ -110,6 +110,7 @@ def test_every_documented_verb_parses() -> None:
     samples = {"hold": "1 parts waiting for gearbox", "cancel": "1 dup", "reopen": "1 again"}
     samples |= {"priority": "1 P1 string down", "category": "1 fault not planned"}
     samples |= {"assign": "1 wangjg", "dispatch": "1 wangjg", "filter": "x", "help": "", "quit": ""}
+    samples |= {"kpi": "2025Q1"}
     for verb in COMMAND_HELP:
         parse_command(f"{verb} {samples.get(verb, '1')}".strip())
 

@@ -161,6 +161,7 @@ class MainScreen(Screen[None]):
         Binding("escape", "back", N_("Back"), show=False, id="app.back"),
         Binding("q", "app.request_quit", N_("Quit"), id="app.quit"),
         Binding("enter", "open_ticket", N_("Open"), id="ticket.open"),
+        Binding("K", "kpi", N_("KPIs"), show=False, id="desk.kpi"),  # k is the list's "up"
         *ticket_bindings(),  # the same ticket keys as the detail screen
     ]
 
@@ -311,6 +312,10 @@ class MainScreen(Screen[None]):
         if (ticket := self._require_ticket()) is not None:
             self.app.open_detail(ticket.number)  # type: ignore[attr-defined]
 
+    def action_kpi(self) -> None:
+        """``K``: the KPI screen (figures, trends, the tickets behind them)."""
+        self.app.open_kpi()  # type: ignore[attr-defined]
+
     def action_new_ticket(self) -> None:
         """``n``: the new-ticket form."""
         from windtui.tui.screens.forms import NewTicketForm
@@ -424,6 +429,8 @@ class WindApp(App[int]):
         self.main = MainScreen(self.state)
         self.crew_only = False
         """True once the desk says a technician is logged in: ``main`` is their "my jobs"."""
+        self.identity: Any = None
+        """Who is at the console (the desk's ``Identity``), once the first load has read it."""
         if self.config.keys:
             self.set_keymap(self.config.keys)
 
@@ -538,7 +545,7 @@ class WindApp(App[int]):
         """Read everything the panes show (thread) and hand it to the UI."""
         desk = self.desk
         try:
-            identity = desk.identity
+            identity = self.identity = desk.identity
             set_identity(identity.roles, identity.login)  # keys and menus follow the roles
             if getattr(identity, "crew_only", False):  # before the tickets: no flash of the desk
                 self.call_from_thread(self.open_my_jobs, identity)
@@ -826,10 +833,19 @@ class WindApp(App[int]):
         if number is not None:
             self.push_screen(DetailScreen(number))
 
+    def open_kpi(self, period: str | None = None) -> None:
+        """The KPI screen, for ``period`` (a label such as ``2025Q1``; default: the current
+        quarter); a role that may not read KPIs gets a one-line toast instead."""
+        from windtui.tui.screens.kpi import open_kpi
+
+        open_kpi(self, period)
+
     def action_help(self) -> None:
-        """Help for the focused pane (from the command line)."""
+        """Help for the focused pane or the screen on top (from the command line)."""
         if self.screen is self.main:
             self.main.action_help()
+        elif hasattr(self.screen, "action_help"):
+            self.screen.action_help()
 
     def action_filter(self, text: str = "") -> None:
         """Apply a queue filter (from the command line)."""

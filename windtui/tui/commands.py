@@ -32,8 +32,11 @@ _NAMESPACES: dict[str, str] = {
     "help": "help",
     "command": "command",
     "jobs": "ticket",
+    "desk": "desk",
+    "kpi": "KPI",
 }
-_NAMESPACE_MSGIDS = (_("ticket"), _("view"), _("pane"), _("app"), _("form"), _("help"))
+_NAMESPACE_MSGIDS = (_("ticket"), _("view"), _("pane"), _("app"), _("form"), _("help"), _("desk"),
+                     _("KPI"))  # fmt: skip
 
 
 PALETTE_ACTIONS = frozenset({"command_palette", "app.command_palette"})

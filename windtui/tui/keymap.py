@@ -103,6 +103,7 @@ def all_bindings() -> list[tuple[str, Binding]]:
     from windtui.tui.actions import ActionMenu
     from windtui.tui.app import MainScreen, WindApp  # lazy: the widgets import this module
     from windtui.tui.screens.detail import DetailScreen
+    from windtui.tui.screens.kpi import KpiScreen, KpiTicketsScreen
     from windtui.tui.screens.my_jobs import JobList, MyJobsScreen
     from windtui.tui.widgets.board import TechnicianBoard
     from windtui.tui.widgets.countdown import CountdownPane
@@ -121,6 +122,8 @@ def all_bindings() -> list[tuple[str, Binding]]:
         ActionMenu,
         MyJobsScreen,
         JobList,
+        KpiScreen,
+        KpiTicketsScreen,
     )
     for owner in owners:
         for binding in owner.__dict__.get("BINDINGS", []):

@@ -22,6 +22,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label, Static
 
+from windtui.domain.kpi import parse_period
 from windtui.domain.model import Action, Category, HoldReason, Priority
 from windtui.errors import WindtuiError
 from windtui.i18n import _
@@ -29,7 +30,7 @@ from windtui.tui.keymap import N_, translate_bindings
 from windtui.tui.plain import plain
 from windtui.tui.requests import ActionRequest, AssignRequest, DeskRequest, ReclassifyRequest
 
-NavKind = Literal["open", "filter", "quit", "help"]
+NavKind = Literal["open", "filter", "quit", "help", "kpi"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +67,7 @@ COMMAND_HELP: dict[str, tuple[str, str]] = {
     "category": ("<number> <category> <reason…>", "Change category"),
     "open": ("<number>", "Open ticket"),
     "filter": ("<text>", "Filter"),
+    "kpi": ("[period]", "KPIs"),
     "help": ("", "Help"),
     "quit": ("", "Quit"),
 }
@@ -179,6 +181,11 @@ def parse_command(text: str) -> CommandResult:
         case "filter":
             # An empty filter is meaningful: it clears the current one.
             return NavCommand("filter", text=" ".join(words[1:]))
+        case "kpi":
+            _no_extra(words, 2)
+            if arg is not None:
+                parse_period(arg)  # a bad period is refused here, inline, naming it
+            return NavCommand("kpi", text=arg or "")
         case "quit" | "help":
             _no_extra(words, 1)
             return NavCommand(verb)
@@ -413,6 +420,8 @@ def apply_command(app: App[object], result: CommandResult | None) -> None:
             app.call_later(app.run_action, "help")
         case "filter":
             app.call_later(app.run_action, f"filter({result.text!r})")
+        case "kpi":
+            app.open_kpi(result.text or None)  # type: ignore[attr-defined]
 
 
 def open_command_line(app: App[object], initial: str = "") -> None:

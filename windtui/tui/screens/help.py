@@ -60,6 +60,24 @@ PANE_HELP: dict[str, tuple[str, str]] = {
             "note; Enter moves into the facts to scroll them."
         ),
     ),
+    "kpi": (
+        N_("KPIs"),
+        N_(
+            "Every figure of the period against its target: the mark reads without colour "
+            "(✓ met, ! at risk, ✗ missed, · no data). The chart shows the selected figure per "
+            "week or month. Enter lists the tickets behind a figure, m only those against its "
+            "target; [ and ] step the period, w switches weeks and months, / filters by farm, "
+            "customer, team, technician, category and priority (farm:DBC tech:wangjg p:1)."
+        ),
+    ),
+    "kpi_tickets": (
+        N_("Tickets behind a figure"),
+        N_(
+            "The closed tickets a figure counts, with each one's own part of it: the clock's "
+            "time against its limit, the survey score, the hold or downtime hours. Enter opens "
+            "the ticket; m switches between all of them and those against the target."
+        ),
+    ),
     "filter": (
         N_("Filter"),
         N_(
@@ -88,7 +106,7 @@ class KeyHelp:
     is_global: bool
 
 
-PANE_NAMESPACES = frozenset({"ticket", "view", "jobs"})
+PANE_NAMESPACES = frozenset({"ticket", "view", "jobs", "kpi"})
 """Screen bindings with these id prefixes act on the focused pane or its selected ticket (action
 keys, Enter, sort, the queue filter): help lists them under "Keys here"."""
 

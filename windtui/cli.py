@@ -1044,7 +1044,7 @@ def cmd_audit_refusals(args: argparse.Namespace) -> int:
     return _listing(
         args,
         records,
-        [_("When"), _("Who"), _("OS login"), _("Tried"), _("Target"), _("Needs")],
+        [_("When"), _("Who"), _("OS login"), _("Tried"), _("On"), _("Needs")],
         lambda r: [
             local(r.at, DESK_TZ),
             r.actor,

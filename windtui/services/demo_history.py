@@ -272,7 +272,11 @@ def _context(data: DemoData) -> _Context:
             )
         )
     qa = tuple(s.login for s in data.staff if Role.QA.value in s.roles) or (_QA_LEAD,)
-    dispatchers = tuple(s.login for s in data.staff if Role.DISPATCHER.value in s.roles)
+    dispatchers = tuple(
+        s.login
+        for s in data.staff
+        if Role.DISPATCHER.value in s.roles and Role.ADMIN.value not in s.roles
+    )
     customers = {
         fid: cust for fid, cust in Farm.select(Farm.id, Contract.customer).join(Contract).tuples()
     }

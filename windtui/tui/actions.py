@@ -26,7 +26,7 @@ from textual.widgets.option_list import Option
 from windtui.domain import lifecycle
 from windtui.domain import roles as access
 from windtui.domain.lifecycle import ASSIGNABLE_STATES
-from windtui.domain.model import Action, Role
+from windtui.domain.model import Action, Role, TicketState
 from windtui.i18n import _
 from windtui.services.records import TicketSnapshot
 from windtui.tui.keymap import N_, translate_bindings
@@ -69,7 +69,15 @@ MENU_ORDER: tuple[Action, ...] = (
 
 ASSIGN = "assign"
 RECLASSIFY = "reclassify"
-"""Menu entries that are not lifecycle actions (they change owner or priority/category)."""
+REPORT = access.REPORT
+SURVEY = access.SURVEY
+"""Menu entries that are not lifecycle actions (they change owner or priority/category, write
+the repair report, record the satisfaction survey)."""
+
+REPORT_STATES = (TicketState.RESOLVED,)
+"""The repair report is written once the ticket is resolved (or returned for rework)."""
+SURVEY_STATES = (TicketState.REVIEWED, TicketState.FOLLOWED_UP)
+"""The survey follows the approved report, and may be corrected until the ticket closes."""
 
 
 def ticket_bindings() -> list[Binding]:
@@ -89,6 +97,8 @@ def ticket_bindings() -> list[Binding]:
         ),
         Binding("n", "new_ticket", N_("New ticket"), id="ticket.new"),
         Binding("p", "reclassify", N_("Priority/category"), show=False, id="ticket.reclassify"),
+        Binding("w", f"act('{REPORT}')", N_("Repair report"), show=False, id="ticket.report"),
+        Binding("v", f"act('{SURVEY}')", N_("Satisfaction survey"), show=False, id="ticket.survey"),
     ]
 
 
@@ -101,6 +111,21 @@ def set_identity(roles: Iterable[Role] | None, login: str | None = None) -> None
     """Tell the ticket keys and menus who is at the console (the app does, once it knows)."""
     global _desk_identity
     _desk_identity = None if roles is None else (frozenset(roles), login or "")
+
+
+def current_login() -> str | None:
+    """The staff login of the person at this console (None while not known)."""
+    if _desk_identity is None:
+        return None
+    return _desk_identity[1] or None
+
+
+def role_may(operation: str) -> bool:
+    """True when the person at the console may do ``operation`` at all (a register, not one
+    ticket: improvements, suggestions)."""
+    if _desk_identity is None:
+        return True
+    return access.permits(_desk_identity[0], operation)
 
 
 def role_allows(name: str, ticket: TicketSnapshot) -> bool:
@@ -133,12 +158,20 @@ def entry_label(name: str) -> str:
         return _("Assign technician")
     if name == RECLASSIFY:
         return _("Priority/category")
+    if name == REPORT:
+        return _("Repair report")
+    if name == SURVEY:
+        return _("Satisfaction survey")
     return _(Action(name).label)
 
 
 def menu_entries(ticket: TicketSnapshot, allowed: Sequence[Action]) -> list[str]:
     """Every entry the ticket allows now, in menu order."""
     names = [a.value for a in MENU_ORDER if a in allowed]
+    if ticket.state in REPORT_STATES and role_allows(REPORT, ticket):
+        names.append(REPORT)
+    if ticket.state in SURVEY_STATES and role_allows(SURVEY, ticket):
+        names.append(SURVEY)
     if ticket.state in ASSIGNABLE_STATES and role_allows(ASSIGN, ticket):
         names.append(ASSIGN)
     if ticket.state.is_open and role_allows(RECLASSIFY, ticket):
@@ -186,15 +219,35 @@ def run_ticket_action(
     name: str,
     perform: Callable[[DeskRequest | None], None],
 ) -> None:
-    """Carry out entry ``name`` on ``ticket``: its form when it needs input, else ``perform``."""
-    from windtui.tui.screens import forms  # lazy: forms import the widgets, not the reverse
+    """Carry out entry ``name`` on ``ticket``: its form when it needs input, else ``perform``.
+
+    The repair report (``report``, and ``submit``, which shows the report before handing it to
+    QA) and the survey (``survey``, and ``followup``) open the quality forms; those save
+    themselves and stay open until the desk accepts, then hand ``perform`` a reload.
+    """
+    from windtui.tui.screens import (
+        forms,  # lazy: forms import the widgets, not the reverse
+        quality,
+    )
 
     number, version = ticket.number, ticket.version
     form: forms.FormScreen | None
     if not role_allows(name, ticket):
         refuse(screen, name, ticket)
         return
-    if name == RECLASSIFY:
+    if name in (REPORT, Action.SUBMIT.value):
+        if ticket.state not in REPORT_STATES or (name != REPORT and Action(name) not in allowed):
+            refuse(screen, name, ticket)
+            return
+        may = Action.SUBMIT in allowed and role_allows(Action.SUBMIT.value, ticket)
+        form = quality.ReportForm(ticket, submit=name != REPORT, may_submit=may)
+    elif name in (SURVEY, Action.FOLLOWUP.value):
+        if ticket.state not in SURVEY_STATES or (name != SURVEY and Action(name) not in allowed):
+            refuse(screen, name, ticket)
+            return
+        may = Action.FOLLOWUP in allowed and role_allows(Action.FOLLOWUP.value, ticket)
+        form = quality.SurveyForm(ticket, followup=name != SURVEY, may_followup=may)
+    elif name == RECLASSIFY:
         if not ticket.state.is_open:  # closed and cancelled tickets are history (desk rule)
             refuse(screen, name, ticket)
             return

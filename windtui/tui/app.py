@@ -60,9 +60,16 @@ from windtui.tui.requests import (
     ActionRequest,
     AssignRequest,
     DeskRequest,
+    ImprovementRequest,
+    ImprovementUpdateRequest,
     NewTicketRequest,
     NoteRequest,
     ReclassifyRequest,
+    ReloadRequest,
+    ReportRequest,
+    SuggestionRequest,
+    SuggestionStatusRequest,
+    SurveyRequest,
 )
 from windtui.tui.widgets.board import BoardPane, TechnicianBoard
 from windtui.tui.widgets.countdown import CountdownPane, DeadlineList
@@ -83,6 +90,17 @@ SAFE_SYSTEM_COMMANDS = frozenset({"Theme", "Quit", "Keys", "Maximize", "Minimize
 """Textual's palette system commands the console keeps (by title; new ones stay out)."""
 TYPEAHEAD_LIMIT_SECONDS = 1.0
 """Keys typed after ``:`` are held at most this long if the prompt never takes them."""
+
+QUALITY_REQUESTS = (
+    ReportRequest,
+    SurveyRequest,
+    ImprovementRequest,
+    ImprovementUpdateRequest,
+    SuggestionRequest,
+    SuggestionStatusRequest,
+    ReloadRequest,
+)
+"""Requests run by ``screens.quality.execute`` (repair report, survey, registers, reload)."""
 
 # The next lifecycle step for ``space``: the first of these the lifecycle allows right now.
 FORWARD = (
@@ -162,6 +180,9 @@ class MainScreen(Screen[None]):
         Binding("q", "app.request_quit", N_("Quit"), id="app.quit"),
         Binding("enter", "open_ticket", N_("Open"), id="ticket.open"),
         Binding("K", "kpi", N_("KPIs"), show=False, id="desk.kpi"),  # k is the list's "up"
+        Binding(
+            "I", "registers", N_("Improvements and suggestions"), show=False, id="desk.quality"
+        ),
         *ticket_bindings(),  # the same ticket keys as the detail screen
     ]
 
@@ -315,6 +336,12 @@ class MainScreen(Screen[None]):
     def action_kpi(self) -> None:
         """``K``: the KPI screen (figures, trends, the tickets behind them)."""
         self.app.open_kpi()  # type: ignore[attr-defined]
+
+    def action_registers(self) -> None:
+        """``I``: the improvements and suggestions registers."""
+        from windtui.tui.screens.quality import open_registers
+
+        open_registers(self.app)
 
     def action_new_ticket(self) -> None:
         """``n``: the new-ticket form."""
@@ -752,11 +779,25 @@ class WindApp(App[int]):
             self.perform(request)
 
     @work(thread=True, group="perform", exit_on_error=False)
-    def perform(self, request: DeskRequest) -> TicketSnapshot | None:
-        """Run a request through the desk (thread); toast the outcome; refresh the panes."""
+    def perform(
+        self,
+        request: DeskRequest,
+        on_error: Callable[[WindtuiError], None] | None = None,
+    ) -> object | None:
+        """Run a request through the desk (thread); toast the outcome; refresh the panes.
+
+        Returns the ticket snapshot (or, for the registers, the saved record); None when the desk
+        refused, which is toasted — or handed to ``on_error`` (a form that stays open and shows
+        it under the field it names).
+        """
         desk = self.desk
+        saved: object | None = None
         try:
-            if isinstance(request, ActionRequest):
+            if isinstance(request, QUALITY_REQUESTS):
+                from windtui.tui.screens.quality import execute
+
+                snap, done, saved = execute(desk, request)
+            elif isinstance(request, ActionRequest):
                 snap = desk.act(
                     request.number,
                     request.action,
@@ -811,18 +852,25 @@ class WindApp(App[int]):
                 done = _("Ticket {number}: work note added").format(number=snap.number)
             else:  # pragma: no cover - the request union is closed
                 raise TypeError(request)
-            techs = desk.technicians()
+            techs = desk.technicians() if snap is not None else None
         except WindtuiError as error:
-            self.call_from_thread(self.notify, str(error), severity="error", timeout=8)
+            if on_error is not None:
+                self.call_from_thread(on_error, error)
+            else:
+                self.call_from_thread(self.notify, str(error), severity="error", timeout=8)
             return None
         self.call_from_thread(self._performed, snap, techs, done)
-        return snap
+        return saved if saved is not None else snap
 
-    def _performed(self, snap: TicketSnapshot, techs: list[TechnicianRecord], done: str) -> None:
-        self.apply_changes([snap], techs)
-        if snap.state.is_open:
-            self.main.queue.select_key(snap.id)
-        self.notify(done)
+    def _performed(
+        self, snap: TicketSnapshot | None, techs: list[TechnicianRecord] | None, done: str
+    ) -> None:
+        if snap is not None:
+            self.apply_changes([snap], techs)
+            if snap.state.is_open:
+                self.main.queue.select_key(snap.id)
+        if done:
+            self.notify(done)
         self.wake_poll()
 
     # -- navigation used by the command line and the palette ----------------------------------

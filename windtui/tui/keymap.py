@@ -105,6 +105,7 @@ def all_bindings() -> list[tuple[str, Binding]]:
     from windtui.tui.screens.detail import DetailScreen
     from windtui.tui.screens.kpi import KpiScreen, KpiTicketsScreen
     from windtui.tui.screens.my_jobs import JobList, MyJobsScreen
+    from windtui.tui.screens.quality import RegistersScreen
     from windtui.tui.widgets.board import TechnicianBoard
     from windtui.tui.widgets.countdown import CountdownPane
     from windtui.tui.widgets.queue import TicketQueue
@@ -122,6 +123,7 @@ def all_bindings() -> list[tuple[str, Binding]]:
         ActionMenu,
         MyJobsScreen,
         JobList,
+        RegistersScreen,
         KpiScreen,
         KpiTicketsScreen,
     )

@@ -8,9 +8,10 @@ outcome (toast or one-line error) and refreshes the panes.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from windtui.domain.model import Action, Category, Priority
+from windtui.services.records import ImprovementInput, ReportInput, SuggestionInput
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,4 +76,90 @@ class NoteRequest:
     expected_version: int | None = None
 
 
-DeskRequest = ActionRequest | AssignRequest | NewTicketRequest | ReclassifyRequest | NoteRequest
+@dataclass(frozen=True, slots=True)
+class ReportRequest:
+    """Save a ticket's repair report (``quality.write_report``), then with ``submit`` hand it to
+    QA (``Desk.act(submit)``)."""
+
+    number: int
+    report: ReportInput
+    submit: bool = False
+    expected_version: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SurveyRequest:
+    """Record (or correct) a ticket's satisfaction survey (``quality.record_survey``), then with
+    ``followup`` record the follow-up step (``Desk.act(followup)``)."""
+
+    number: int
+    score: int
+    comments: str = ""
+    channel: str = "phone"
+    caller: str | None = None  # None: the person at the console
+    contacted_at: datetime | None = None  # None: now
+    followup: bool = False
+    expected_version: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ImprovementRequest:
+    """Open an analysis item or improvement action (``quality.add_improvement``)."""
+
+    item: ImprovementInput
+
+
+@dataclass(frozen=True, slots=True)
+class ImprovementUpdateRequest:
+    """Move an improvement item on, hand it over, move its due date or add a note
+    (``quality.update_improvement``); None leaves that part as it is."""
+
+    item_id: int
+    status: str | None = None
+    owner: str | None = None
+    due: date | None = None
+    note: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SuggestionRequest:
+    """Register a customer suggestion (``quality.add_suggestion``)."""
+
+    item: SuggestionInput
+
+
+@dataclass(frozen=True, slots=True)
+class SuggestionStatusRequest:
+    """Move a suggestion on: evaluating, adopted or rejected (``quality.set_suggestion_status``)."""
+
+    item_id: int
+    status: str
+
+
+@dataclass(frozen=True, slots=True)
+class ReloadRequest:
+    """Nothing to write: a form already saved (it stays open until the desk accepts), so the
+    screen behind it only reads ticket ``number`` again."""
+
+    number: int
+
+
+QualityRequest = (
+    ReportRequest
+    | SurveyRequest
+    | ImprovementRequest
+    | ImprovementUpdateRequest
+    | SuggestionRequest
+    | SuggestionStatusRequest
+    | ReloadRequest
+)
+"""The requests of the quality records (run by ``windtui.tui.screens.quality.execute``)."""
+
+DeskRequest = (
+    ActionRequest
+    | AssignRequest
+    | NewTicketRequest
+    | ReclassifyRequest
+    | NoteRequest
+    | QualityRequest
+)

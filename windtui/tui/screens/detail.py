@@ -36,7 +36,14 @@ from windtui.domain.model import (
 )
 from windtui.errors import WindtuiError
 from windtui.i18n import _
-from windtui.services.records import EventRecord, FarmRecord, HoldRecord, TicketDetail
+from windtui.services import quality
+from windtui.services.records import (
+    EventRecord,
+    FarmRecord,
+    HoldRecord,
+    TicketDetail,
+    TicketQuality,
+)
 from windtui.tui.actions import (
     RECLASSIFY,
     bound_keys,
@@ -50,6 +57,7 @@ from windtui.tui.keymap import N_, translate_bindings
 from windtui.tui.plain import plain
 from windtui.tui.requests import DeskRequest
 from windtui.tui.screens.forms import NewTicketForm, farm_name
+from windtui.tui.screens.quality import has_records, quality_table
 from windtui.tui.widgets.cells import format_elapsed
 from windtui.tui.widgets.clockbar import ClockBar, downtime_line, live_reading
 
@@ -67,6 +75,10 @@ _EVENT_LABELS = {
     "create": N_("Created"),
     "assign": N_("Assigned"),
     "reclassify": N_("Reclassified"),
+    "report": N_("Repair report"),
+    "survey": N_("Satisfaction survey"),
+    "improvement": N_("Improvement"),
+    "suggestion": N_("Suggestion"),
 }
 
 _FIELD_LABELS = {
@@ -255,6 +267,8 @@ class DetailScreen(Screen[None]):
         self.number = number
         self.detail: TicketDetail | None = None
         """The loaded ticket (None until the first load finishes)."""
+        self.records: TicketQuality | None = None
+        """The ticket's quality records as last loaded (None: not loaded or not readable)."""
         self.farm: FarmRecord | None = None
         self._reloading_for_breach = False
 
@@ -271,12 +285,15 @@ class DetailScreen(Screen[None]):
             yield Static("", id="detail-downtime")
             yield Label(_("Holds"), classes="section")
             yield Static("", id="detail-holds")
+            yield Label(_("Quality"), classes="section", id="detail-quality-head")
+            yield Static("", id="detail-quality")
             yield Label(_("Timeline"), classes="section")
             yield Static("", id="detail-events")
         yield Static("", id="detail-actions")
         yield Footer()
 
     def on_mount(self) -> None:
+        self._show_quality(None)
         self.load()
         self.set_interval(1.0, self._tick, name="detail-clocks")
 
@@ -298,7 +315,11 @@ class DetailScreen(Screen[None]):
                 farm = next((f for f in desk.farms() if f.code == detail.ticket.farm), None)
             except Exception:  # the farm name is decoration; the code is shown anyway
                 farm = None
-        self.app.call_from_thread(self._show, detail, farm)
+        try:
+            records = quality.ticket_quality(desk, self.number)
+        except WindtuiError:  # the section is left out; the rest of the ticket still shows
+            records = None
+        self.app.call_from_thread(self._show, detail, farm, records)
 
     def _show_error(self, message: str) -> None:
         status = self.query_one("#detail-status", Static)
@@ -306,9 +327,12 @@ class DetailScreen(Screen[None]):
         status.update(plain(message))  # it may quote typed text
         status.display = True
 
-    def _show(self, detail: TicketDetail, farm: FarmRecord | None) -> None:
+    def _show(
+        self, detail: TicketDetail, farm: FarmRecord | None, records: TicketQuality | None = None
+    ) -> None:
         self.detail = detail
         self.farm = farm
+        self.records = records
         self._reloading_for_breach = False
         t = detail.ticket
         tz = t.farm_timezone
@@ -323,9 +347,20 @@ class DetailScreen(Screen[None]):
         self.query_one("#detail-fields", Static).update(fields_table(detail, farm))
         self.query_one("#detail-holds", Static).update(holds_table(detail.holds, tz, self.now()))
         self.query_one("#detail-events", Static).update(events_table(detail.events, tz))
+        self._show_quality(records if has_records(records, t.state) else None, tz)
         self._render_clocks()
         self.refresh_bindings()  # allowed actions changed: Footer and check_action follow
         self._render_actions()
+
+    def _show_quality(self, records: TicketQuality | None, tz: str = "UTC") -> None:
+        """The report, reviews, survey and improvement items (the section only when there are
+        any, or once the ticket is resolved and a report is due)."""
+        shown = records is not None
+        self.query_one("#detail-quality-head").display = shown
+        section = self.query_one("#detail-quality", Static)
+        section.display = shown
+        if records is not None:
+            section.update(quality_table(records, tz))
 
     def now(self) -> datetime:
         """The console's notion of now (the app clock, so tests and ``--now`` freeze it)."""

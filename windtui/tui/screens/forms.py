@@ -348,12 +348,22 @@ class FormScreen(ModalScreen[DeskRequest | None]):
     # -- actions ----------------------------------------------------------------------------
 
     def action_submit(self) -> None:
-        """Validate; dismiss with the request when valid, else focus the first bad field."""
+        """Validate; hand the request on when valid (:meth:`accept`), else focus the first bad
+        field."""
         self.clear_errors()
         request = self.build_request()
         if request is not None:
-            self.dismiss(request)
+            self.accept(request)
             return
+        self.focus_first_error()
+
+    def accept(self, request: DeskRequest) -> None:
+        """A valid request: dismiss with it (the opener performs it). Forms that must stay open
+        until the desk accepts (long texts) save it themselves instead."""
+        self.dismiss(request)
+
+    def focus_first_error(self) -> None:
+        """Move the focus to the first field that shows an error."""
         first = next(iter(self.errors), None)
         if first is not None:
             target = self.query(f"#{first}")
@@ -651,13 +661,15 @@ class ResumeForm(FormScreen):
 
 
 class ReasonForm(FormScreen):
-    """Cancel or reopen a ticket: the reason is required and goes into the event log."""
+    """Cancel or reopen a ticket, or return its repair report for rework: the reason is required
+    and goes into the event log (a return's reason also into the QA review: what must be
+    fixed)."""
 
     AUTO_FOCUS = "#reason"
 
     def __init__(self, number: int, version: int | None, action: Action) -> None:
-        if action not in (Action.CANCEL, Action.REOPEN):
-            raise ValueError(f"ReasonForm is for cancel/reopen, not {action}")
+        if action not in (Action.CANCEL, Action.REOPEN, Action.RETURN):
+            raise ValueError(f"ReasonForm is for cancel/reopen/return, not {action}")
         super().__init__()
         self.number = number
         self.version = version
@@ -666,9 +678,21 @@ class ReasonForm(FormScreen):
     def form_title(self) -> str:
         if self.action is Action.CANCEL:
             return _("Cancel ticket #{number}").format(number=self.number)
+        if self.action is Action.RETURN:
+            return _("Return ticket #{number}'s repair report for rework").format(
+                number=self.number
+            )
         return _("Reopen ticket #{number}").format(number=self.number)
 
     def compose_fields(self) -> ComposeResult:
+        if self.action is Action.RETURN:
+            field = Input(
+                placeholder=_("what must be fixed, e.g. no photo of the new part"),
+                id="reason",
+                compact=True,
+            )
+            yield from self.row("reason", _("What to fix"), field)
+            return
         yield from self.row("reason", _("Reason"), Input(id="reason", compact=True))
 
     def build_request(self) -> ActionRequest | None:
@@ -858,14 +882,15 @@ class AssignForm(FormScreen):
 def form_for(action: Action, number: int, version: int | None) -> FormScreen | None:
     """The form an action needs before it can run, or None when it runs as it is.
 
-    hold → :class:`HoldForm`, resume → :class:`ResumeForm` (optional note), cancel/reopen →
-    :class:`ReasonForm`, dispatch → :class:`AssignForm`.
+    hold → :class:`HoldForm`, resume → :class:`ResumeForm` (optional note), cancel/reopen and
+    return (for rework) → :class:`ReasonForm`, dispatch → :class:`AssignForm`. Submit and
+    follow-up need the ticket itself (their forms are in ``screens.quality``).
     """
     if action is Action.HOLD:
         return HoldForm(number, version)
     if action is Action.RESUME:
         return ResumeForm(number, version)
-    if action in (Action.CANCEL, Action.REOPEN):
+    if action in (Action.CANCEL, Action.REOPEN, Action.RETURN):
         return ReasonForm(number, version, action)
     if action is Action.DISPATCH:
         return AssignForm(number, version, Action.DISPATCH)

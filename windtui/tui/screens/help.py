@@ -78,6 +78,16 @@ PANE_HELP: dict[str, tuple[str, str]] = {
             "the ticket; m switches between all of them and those against the target."
         ),
     ),
+    "quality": (
+        N_("Improvements and suggestions"),
+        N_(
+            "Analysis items (opened by low survey scores) and improvement actions with their "
+            "owner, due date and status, and the customer suggestions register with its "
+            "adoption rate. 1 and 2 (or Tab) switch registers, f cycles the status filter, "
+            "a adds, s changes the status (an improvement also its owner, due date or a note), "
+            "Enter opens the ticket behind an item."
+        ),
+    ),
     "filter": (
         N_("Filter"),
         N_(

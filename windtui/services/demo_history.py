@@ -384,8 +384,8 @@ class _Maker:
         rng, spec = self.rng, self.spec
         category = rng.choices(*self.categories)[0]
         priority = rng.choices(*self.priorities)[0]
-        if category in (Category.MAINTENANCE, Category.UPGRADE) and priority is Priority.P1:
-            priority = Priority.P3  # planned work is never an emergency
+        if category in (Category.MAINTENANCE, Category.UPGRADE):
+            priority = Priority.P4 if rng.random() < 0.7 else Priority.P3  # planned work
         farm = rng.choices(self.ctx.farms, weights=self.ctx.weights)[0]
         on_turbine = category is not Category.INFRASTRUCTURE or rng.random() < 0.3
         if category is Category.CONSULTING:

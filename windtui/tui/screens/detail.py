@@ -104,6 +104,14 @@ _FIELD_LABELS = {
     "reopened_at": N_("Reopened"),
     "turbine_stopped_at": N_("Turbine stopped"),
     "turbine_restored_at": N_("Turbine restored"),
+    "report_revision": N_("Report revision"),
+    "review": N_("QA review"),
+    "score": N_("Score"),
+    "comments": N_("Comments"),
+    "caller": N_("Who called"),
+    "channel": N_("Channel"),
+    "contacted_at": N_("Contacted"),
+    "analysis": N_("Analysis item"),
 }
 """Event field name -> English msgid."""
 
@@ -210,7 +218,11 @@ def events_table(events: tuple[EventRecord, ...], tz: str) -> RenderableType:
         change = ""
         if event.field:
             old, new = _value(event.field, event.old, tz), _value(event.field, event.new, tz)
-            label = _(_FIELD_LABELS.get(event.field, event.field))
+            if event.field in _FIELD_LABELS:
+                label = _(_FIELD_LABELS[event.field])
+            else:  # the repair report's fields (by the services' names), else as logged
+                label = quality.label(event.field)
+                label = _(event.field) if label == event.field else label
             change = f"{label}: {old} → {new}"
         table.add_row(  # actor, values and note are typed text: plain, never markup
             local_time(event.occurred_at, tz, "YYYY-MM-DD HH:mm:ss"),

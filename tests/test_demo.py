@@ -398,3 +398,23 @@ def test_history_is_deterministic_and_speaks_the_demo_language(
 
     assert shape(other) == shape(history_desk)
     assert any("变桨" in t.title for t in _history(other))
+
+
+@pytest.mark.postgres
+def test_history_loads_on_postgresql(pg_url: str, history_desk: Desk) -> None:
+    """The same history on PostgreSQL: the same tickets, every closed one with its outcomes,
+    and an intact audit chain."""
+    desk = Desk.open(pg_url, now=NOW, actor="test")
+    try:
+        load_demo(desk, "en", history=True)
+        assert [(t.number, t.state, t.timeline) for t in _history(desk)] == [
+            (t.number, t.state, t.timeline) for t in _history(history_desk)
+        ]
+        _use(desk)
+        closed = sum(1 for t in desk.tickets(include_closed=True) if not t.state.is_open)
+        assert TicketOutcome.select().count() == closed
+        assert ClockOutcome.select().count() == closed * len(Target)
+        report = audit.verify(desk)
+        assert report.ok, report.message
+    finally:
+        desk.close()

@@ -14,6 +14,7 @@ import json
 import os
 import pwd
 import re
+import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
@@ -57,6 +58,7 @@ from windtui.services.records import (
 )
 from windtui.store import chain
 from windtui.store.db import (
+    SQLITE_BUSY_SECONDS,
     database_proxy,
     is_sqlite,
     open_database,
@@ -355,7 +357,7 @@ class Desk:
         resolved = resolve_url(url)
         db = open_database(resolved, create=create)
         try:
-            db.connect(reuse_if_open=True)
+            _connect(db)
         except peewee.DatabaseError as exc:
             raise WindtuiError(
                 _("cannot open the database {url}: {why}").format(
@@ -1716,6 +1718,26 @@ def _certificate_warning(certificates: str, today: date) -> bool:
         return False
     limit = today + timedelta(days=CERT_WARNING_DAYS)
     return any(date.fromisoformat(v) <= limit for v in expiries.values() if v)
+
+
+def _connect(db: Database) -> None:
+    """Connect, waiting out a brand-new SQLite file being switched to WAL by another process.
+
+    ``PRAGMA journal_mode=wal`` on connect needs a moment of exclusive access that SQLite's
+    busy handler does not wait for; several consoles starting at once on a new file would
+    otherwise fail with "database is locked". Waits at most the busy timeout.
+    """
+    deadline = time.monotonic() + SQLITE_BUSY_SECONDS
+    while True:
+        try:
+            db.connect(reuse_if_open=True)
+            return
+        except peewee.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            if not db.is_closed():
+                db.close()
+            time.sleep(0.05)
 
 
 def _checked_login(value: str, what: str) -> str:

@@ -36,6 +36,7 @@ from windtui.domain.model import (
     Target,
     TicketState,
 )
+from windtui.durations import compact
 from windtui.errors import NotFound, WindtuiError
 from windtui.i18n import _
 from windtui.safetext import json_escape, visible
@@ -106,20 +107,7 @@ def iso(value: datetime | None, tz: str) -> str | None:
 
 def human(seconds: float | None) -> str:
     """A compact duration: ``2d04h``, ``3h05m``, ``12m``; negative for overdue."""
-    if seconds is None:
-        return "–"
-    sign = "-" if seconds < 0 else ""
-    total = int(abs(seconds))
-    days, rest = divmod(total, 86_400)
-    hours, rest = divmod(rest, 3_600)
-    minutes = rest // 60
-    if days:
-        text = _("{days}d{hours:02d}h").format(days=days, hours=hours)
-    elif hours:
-        text = _("{hours}h{minutes:02d}m").format(hours=hours, minutes=minutes)
-    else:
-        text = _("{minutes}m").format(minutes=minutes)
-    return sign + text
+    return compact(seconds)
 
 
 _CLOCK_MARK = {

@@ -40,6 +40,7 @@ from windtui.domain import scorecard as points_maths
 from windtui.domain.kpi import Period, Status
 from windtui.domain.model import Clock, HoldReason, Target, Timeline
 from windtui.domain.sla import compute_clocks
+from windtui.durations import compact
 from windtui.i18n import _
 from windtui.services import kpi, quality
 from windtui.services import report_formats as formats
@@ -147,21 +148,8 @@ class AuditReport:
 
 
 def _duration(seconds: float | None) -> str:
-    """``2d04h``, ``3h05m``, ``12m`` (the CLI's compact form)."""
-    if seconds is None:
-        return "–"
-    sign = "-" if seconds < 0 else ""
-    total = int(abs(seconds))
-    days, rest = divmod(total, 86_400)
-    hours, rest = divmod(rest, 3_600)
-    minutes = rest // 60
-    if days:
-        text = _("{days}d{hours:02d}h").format(days=days, hours=hours)
-    elif hours:
-        text = _("{hours}h{minutes:02d}m").format(hours=hours, minutes=minutes)
-    else:
-        text = _("{minutes}m").format(minutes=minutes)
-    return sign + text
+    """A compact duration: ``2d04h``, ``3h05m``, ``12m``; negative for overdue."""
+    return compact(seconds)
 
 
 def _overlap(start: datetime, end: datetime | None, lo: datetime, hi: datetime) -> float:

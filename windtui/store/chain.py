@@ -80,28 +80,31 @@ def _chain_event(row: dict[str, Any], chain_seq: int) -> ChainEvent:
 
 _CONVERT = UtcDateTimeField()
 
+#: The event columns a chain walk reads, in the order :func:`_from_row` unpacks them.
+_COLUMNS = (
+    Event.seq,
+    Event.chain_seq,
+    Event.ticket,
+    Event.change_seq,
+    Event.actor,
+    Event.action,
+    Event.field,
+    Event.old_value,
+    Event.new_value,
+    Event.note,
+    Event.occurred_at,
+    Event.recorded_at,
+    Event.prev_hash,
+    Event.hash,
+)
+
 
 def chain_events(db: Database, *, batch: int = 5000) -> Iterator[ChainEvent]:
     """Every event in chain order (rows without a chain position last, by row id).
 
     Read in keyset pages so a long log never sits in memory at once.
     """
-    columns = (
-        Event.seq,
-        Event.chain_seq,
-        Event.ticket,
-        Event.change_seq,
-        Event.actor,
-        Event.action,
-        Event.field,
-        Event.old_value,
-        Event.new_value,
-        Event.note,
-        Event.occurred_at,
-        Event.recorded_at,
-        Event.prev_hash,
-        Event.hash,
-    )
+    columns = _COLUMNS
     last = 0
     while True:
         page = list(
@@ -150,26 +153,7 @@ def rechain_all(db: Database) -> int:
     """Give every event a chain position and hashes, in ``seq`` order (schema upgrade only:
     the append-only triggers must be dropped first). Returns the number of events chained."""
     prev, count = GENESIS, 0
-    rows = list(
-        Event.select(
-            Event.seq,
-            Event.chain_seq,
-            Event.ticket,
-            Event.change_seq,
-            Event.actor,
-            Event.action,
-            Event.field,
-            Event.old_value,
-            Event.new_value,
-            Event.note,
-            Event.occurred_at,
-            Event.recorded_at,
-            Event.prev_hash,
-            Event.hash,
-        )
-        .order_by(Event.seq)
-        .tuples()
-    )
+    rows = list(Event.select(*_COLUMNS).order_by(Event.seq).tuples())
     for row in rows:
         count += 1
         event = _from_row(row)

@@ -17,8 +17,8 @@ from windtui.i18n import _
 from windtui.store.db import is_sqlite
 from windtui.store.models import (
     MODELS,
-    ChangeCounter,
     QUALITY_MODELS,
+    ChangeCounter,
     Event,
     Refusal,
     SchemaMeta,

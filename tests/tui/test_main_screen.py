@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import pytest
 from rich.cells import cell_len
 from textual.pilot import Pilot
@@ -342,11 +345,16 @@ async def test_change_from_another_console_appears_after_the_poll(
     async with app.run_test(size=(160, 50)) as pilot:
         queue = await ready_live(app, pilot)
         received = next(t for t in app.state.tickets.values() if t.state is TicketState.RECEIVED)
-        other = Desk.open(demo_desk.url, now=demo_desk.clock(), actor="luog")
-        try:
-            other.act(received.number, Action.ACK)
-        finally:
-            other.close()
+        # Another console is another process: in this one the poll thread shares the
+        # models' database proxy, which a second desk here would race for.
+        script = (
+            "import sys; from datetime import datetime; from windtui.services.desk import Desk;"
+            "d = Desk.open(sys.argv[1], now=datetime.fromisoformat(sys.argv[2]), actor='luog');"
+            "d.act(int(sys.argv[3]), 'ack'); d.close()"
+        )
+        argv = [demo_desk.url, demo_desk.clock().isoformat(), str(received.number)]
+        done = subprocess.run([sys.executable, "-c", script, *argv], capture_output=True)
+        assert done.returncode == 0, done.stderr
         for _attempt in range(200):  # bounded wait for the poll thread, not a timing assertion
             if app.state.tickets[received.id].state is TicketState.ACKNOWLEDGED:
                 break

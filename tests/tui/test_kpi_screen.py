@@ -398,3 +398,23 @@ def test_bars_read_without_colour_and_keep_cell_widths() -> None:
     wide = render_bars([Bar("1月", 0.9, "90%"), Bar("2月", 0.8, "80%")], scale, 30, 6)
     assert all(cell_len(row) <= 30 for row in wide.plain.split("\n"))
     assert "1月" in wide.plain and "2月" in wide.plain
+
+
+async def test_r_writes_the_period_audit_report_to_the_desk_reports_folder(
+    desk: Desk,
+    numbers: dict[str, int],
+    make_app: Callable[..., WindApp],
+    tmp_path: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path))  # the desk's own, fixed folder
+    app = make_app(desk)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_kpis(app, pilot)
+        await pilot.press("R")
+        await settle(app, pilot)
+        folder = tmp_path / "windtui" / "reports"
+        written = sorted(p.name for p in folder.iterdir())
+        assert written == ["audit-2025Q1.md", "audit-2025Q1.xlsx"]
+        assert "2025Q1" in (folder / "audit-2025Q1.md").read_text("utf-8")
+        assert any("Audit report written" in str(n.message) for n in app._notifications)

@@ -24,6 +24,7 @@ operation (QA, supervisors, administrators).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -992,3 +993,22 @@ def write_audit_report(desk: Desk, period: Period, fmt: str, path: str | Path) -
     formats.check_target(path)
     document = audit_document(build_audit_report(desk, period))
     return formats.write(document, fmt, path)
+
+
+def write_desk_reports(
+    desk: Desk, period: Period, formats_: tuple[str, ...] = ("md", "xlsx")
+) -> list[Path]:
+    """The console's report: ``period``'s audit report in each of ``formats_``, written to the
+    desk's own reports folder (``<data dir>/reports/audit-<period>.<fmt>``, created owner-only).
+
+    The path is fixed, never chosen at the console: a remote desk must not write files where it
+    likes on the server.
+    """
+    from windtui.store.db import PRIVATE_DIR_MODE
+    from windtui.store.paths import user_data_dir
+
+    folder = user_data_dir() / "reports"
+    folder.mkdir(mode=PRIVATE_DIR_MODE, parents=True, exist_ok=True)
+    stem = "audit-" + re.sub(r"[^0-9A-Za-z_-]+", "_", period.label)
+    document = audit_document(build_audit_report(desk, period))
+    return [formats.write(document, fmt, folder / f"{stem}.{fmt}") for fmt in formats_]

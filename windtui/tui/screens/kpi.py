@@ -575,6 +575,7 @@ class KpiScreen(Screen[None]):
         Binding("left_square_bracket,left", "step(-1)", N_("Earlier"), id="kpi.previous"),
         Binding("right_square_bracket,right", "step(1)", N_("Later"), id="kpi.next"),
         Binding("w", "every", N_("Week/month"), id="kpi.every"),
+        Binding("R", "audit_report", N_("Audit report"), id="kpi.report"),
         Binding("slash", "filter", N_("Filter"), id="kpi.filter", priority=True),
         Binding("ctrl+r", "reload", N_("Reload"), show=False, id="kpi.reload"),
         Binding("question_mark", "help", N_("Help"), show=False, id="kpi.help"),
@@ -797,6 +798,28 @@ class KpiScreen(Screen[None]):
     def action_reload(self) -> None:
         """Read the figures again."""
         self.request()
+
+    def action_audit_report(self) -> None:
+        """``R``: write this period's audit report (Markdown and XLSX) to the reports folder."""
+        self.app.notify(
+            _("Writing the audit report for {period}…").format(period=self.period.label)
+        )
+        self._write_report(self.period)
+
+    @work(thread=True, group="kpi-report", exit_on_error=False)
+    def _write_report(self, period: Period) -> None:
+        from windtui.services.audit_report import write_desk_reports
+
+        try:
+            paths = write_desk_reports(self.app.desk, period)  # type: ignore[attr-defined]
+        except WindtuiError as error:
+            self.app.call_from_thread(self.app.notify, str(error), severity="error")
+            return
+        self.app.call_from_thread(
+            self.app.notify,
+            _("Audit report written: {paths}").format(paths=", ".join(str(p) for p in paths)),
+            timeout=15,
+        )
 
     def action_filter(self) -> None:
         """``/``: the filter line (Enter applies, Esc closes)."""

@@ -575,7 +575,7 @@ class KpiScreen(Screen[None]):
         Binding("left_square_bracket,left", "step(-1)", N_("Earlier"), id="kpi.previous"),
         Binding("right_square_bracket,right", "step(1)", N_("Later"), id="kpi.next"),
         Binding("w", "every", N_("Week/month"), id="kpi.every"),
-        Binding("R", "audit_report", N_("Audit report"), id="kpi.report"),
+        Binding("R", "audit_report", N_("Audit report"), show=False, id="kpi.report"),
         Binding("slash", "filter", N_("Filter"), id="kpi.filter", priority=True),
         Binding("ctrl+r", "reload", N_("Reload"), show=False, id="kpi.reload"),
         Binding("question_mark", "help", N_("Help"), show=False, id="kpi.help"),
